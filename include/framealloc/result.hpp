@@ -29,6 +29,7 @@ enum class ErrorKind : std::uint8_t {
     kRegionBusy,              ///< A region cannot go offline: some of its frames are allocated.
     kHeapUnavailable,         ///< The heap hook returned no memory.
     kForeignHandle,           ///< A handle that does not belong to this allocator.
+    kInvariantViolation,      ///< The checker found corrupted bookkeeping (a bug).
 };
 
 /// A short, stable name for an error kind ("address in use", ...).
@@ -51,6 +52,7 @@ enum class ErrorKind : std::uint8_t {
         case ErrorKind::kRegionBusy: return "region busy";
         case ErrorKind::kHeapUnavailable: return "heap unavailable";
         case ErrorKind::kForeignHandle: return "foreign handle";
+        case ErrorKind::kInvariantViolation: return "invariant violation";
     }
     return "unknown error";
 }

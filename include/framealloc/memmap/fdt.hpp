@@ -149,7 +149,7 @@ template <typename Sink>
 /// need more than 64 bits or wrap past 2^64; any error the sink returns.
 template <typename Sink>
 requires RegionSink<Sink>
-[[nodiscard]] constexpr Status parse_fdt(const void* data, std::size_t size_bytes, Sink&& sink) {
+[[nodiscard]] Status parse_fdt(const void* data, std::size_t size_bytes, Sink&& sink) {
     if (data == nullptr) {
         return make_error(ErrorKind::kInvalidArgument, "device tree blob is null");
     }

@@ -82,7 +82,7 @@ inline constexpr std::uint64_t kEfiPageSize = 4096;
 /// any error the sink returns (parsing stops there).
 template <typename Sink>
 requires RegionSink<Sink>
-[[nodiscard]] constexpr Status parse_uefi(const void* data, std::size_t size_bytes,
+[[nodiscard]] Status parse_uefi(const void* data, std::size_t size_bytes,
                                           std::size_t descriptor_size, Sink&& sink) {
     if (descriptor_size < kEfiDescriptorMinSize) {
         return make_error(ErrorKind::kInvalidArgument,

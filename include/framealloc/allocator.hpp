@@ -1,0 +1,895 @@
+// BasicFrameAllocator: the physical frame allocator a kernel instantiates --
+// one per NUMA node if it likes, each a plain object. It wraps the generic
+// RangeEngine with physical types, a lock of the kernel's choosing, early
+// (built-in) and heap-backed node storage, and per-CPU caches.
+//
+// Locking: `lock_` guards `engine_` and the storage switch. Per-CPU caches
+// have their own locks, always taken before `lock_`, never after. The heap
+// hooks are never called with `lock_` held, so a heap that allocates frames
+// from this same allocator while it grows cannot deadlock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <type_traits>
+
+#include "framealloc/allocator_types.hpp"
+#include "framealloc/config.hpp"
+#include "framealloc/detail/cpu_cache.hpp"
+#include "framealloc/detail/format.hpp"
+#include "framealloc/detail/range_engine.hpp"
+#include "framealloc/frames.hpp"
+#include "framealloc/hooks.hpp"
+#include "framealloc/lock.hpp"
+#include "framealloc/region.hpp"
+#include "framealloc/span.hpp"
+
+namespace framealloc {
+
+namespace detail {
+
+/// Heap-backed storage of an allocator. The owning variant frees it when the
+/// allocator dies; the eternal one has a trivial destructor so a global
+/// allocator needs no destructor registration (and so no run-time init code).
+struct HeapStorage {
+    HeapHooks hooks;
+    Node* nodes = nullptr;
+    Index node_count = 0;
+    CpuCache* caches = nullptr;
+
+    void free_all() {
+        if (nodes != nullptr) {
+            hooks.deallocate(hooks.context, nodes, sizeof(Node) * node_count, alignof(Node));
+            nodes = nullptr;
+        }
+        if (caches != nullptr) {
+            for (unsigned i = 0; i < FRAMEALLOC_MAX_CPUS; ++i) {
+                caches[i].~CpuCache();
+            }
+            hooks.deallocate(hooks.context, caches, sizeof(CpuCache) * FRAMEALLOC_MAX_CPUS,
+                             alignof(CpuCache));
+            caches = nullptr;
+        }
+    }
+};
+struct OwningHeapStorage : HeapStorage {
+    constexpr OwningHeapStorage() = default;
+    OwningHeapStorage(const OwningHeapStorage&) = delete;
+    OwningHeapStorage& operator=(const OwningHeapStorage&) = delete;
+    ~OwningHeapStorage() { free_all(); }
+};
+
+}  // namespace detail
+
+/// A frame allocator. `Lock` guards the shared pool (anything with lock() and
+/// unlock(), e.g. an interrupt-masking spinlock); `EarlyCapacity` is the
+/// number of bookkeeping nodes built into the object for use before a heap
+/// exists; `kEternal` gives a trivially destructible object for globals (its
+/// heap storage is then never freed).
+template <BasicLockable Lock = SpinLock, std::size_t EarlyCapacity = FRAMEALLOC_EARLY_CAPACITY,
+          bool kEternal = false>
+class BasicFrameAllocator final : public FrameOwner {
+    static_assert(EarlyCapacity >= 4 && EarlyCapacity < (1U << 30), "unreasonable early capacity");
+
+public:
+    /// Nodes kept spare in heap mode; growth is triggered below this.
+    static constexpr detail::Index kLowWater = 4 * detail::CpuCache::kSmallBatch;
+
+    constexpr BasicFrameAllocator() = default;
+    BasicFrameAllocator(const BasicFrameAllocator&) = delete;
+    BasicFrameAllocator& operator=(const BasicFrameAllocator&) = delete;
+
+    // ---------------------------------------------------------------- init
+
+    /// Builds the allocator from the firmware's view of memory. Regions may be
+    /// unsorted, overlapping, duplicated, empty; kUnknown ones are ignored;
+    /// reserved wins where they overlap free ones. Returns the function that
+    /// turns just-unmapped frames back into UnmappedFrames.
+    /// Errors: kAlreadyInitialized; kBadRegion (a region whose type contradicts
+    /// its list); kCapacityExhausted (more distinct regions than EarlyCapacity
+    /// allows). On error nothing changes and init may be called again.
+    [[nodiscard]] Result<IntoUnmappedFrames> init(Span<const PhysicalMemoryRegion> free_regions,
+                                                  Span<const PhysicalMemoryRegion> reserved_regions)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        LockGuard<Lock> guard(lock_);
+        Status st = init_locked(free_regions, reserved_regions);
+        if (!st) {
+            if (st.kind() != ErrorKind::kAlreadyInitialized) {
+                engine_.abort_init();
+            }
+            return st.error();
+        }
+        return IntoUnmappedFrames(this);
+    }
+
+    [[nodiscard]] bool is_initialized() const FRAMEALLOC_EXCLUDES(lock_) {
+        LockGuard<Lock> guard(lock_);
+        return engine_.initialized();
+    }
+
+    // ---------------------------------------------------------- allocation
+
+    /// The core routine: `num_frames` frames anywhere (general pool), or at the
+    /// frame containing `address` when given. The returned action grows the
+    /// bookkeeping storage from the heap if it runs low; run it (or let it be
+    /// destroyed) once the caller holds no lock the heap needs.
+    [[nodiscard]] Result<DeferredAllocation> allocate_frames_deferred(
+        Optional<PhysicalAddress> address, std::uint64_t num_frames) FRAMEALLOC_EXCLUDES(lock_) {
+        AllocRequest req = AllocRequest::frames(num_frames);
+        req.at = address;
+        auto frames = allocate_impl(req);
+        if (!frames) {
+            return frames.error();
+        }
+        return DeferredAllocation{std::move(frames.value()), deferred_action()};
+    }
+    /// allocate_frames_deferred() sized in bytes (rounded up to whole frames,
+    /// counting the offset of `address` inside its first frame).
+    [[nodiscard]] Result<DeferredAllocation> allocate_frames_by_bytes_deferred(
+        Optional<PhysicalAddress> address, std::uint64_t num_bytes) FRAMEALLOC_EXCLUDES(lock_) {
+        auto count = frames_for_bytes(address, num_bytes);
+        if (!count) {
+            return count.error();
+        }
+        return allocate_frames_deferred(address, count.value());
+    }
+    /// `num_frames` frames anywhere in the general pool.
+    [[nodiscard]] Result<AllocatedFrames<>> allocate_frames(std::uint64_t num_frames)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        return allocate(AllocRequest::frames(num_frames));
+    }
+    /// `num_frames` frames starting at the frame containing `address`.
+    [[nodiscard]] Result<AllocatedFrames<>> allocate_frames_at(PhysicalAddress address,
+                                                               std::uint64_t num_frames)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        return allocate(AllocRequest::frames(num_frames).at_address(address));
+    }
+    /// Enough frames for `num_bytes` bytes, anywhere.
+    [[nodiscard]] Result<AllocatedFrames<>> allocate_frames_by_bytes(std::uint64_t num_bytes)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        auto count = frames_for_bytes({}, num_bytes);
+        if (!count) {
+            return count.error();
+        }
+        return allocate_frames(count.value());
+    }
+    /// The frames covering the `num_bytes` bytes from `address`.
+    [[nodiscard]] Result<AllocatedFrames<>> allocate_frames_by_bytes_at(PhysicalAddress address,
+                                                                        std::uint64_t num_bytes)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        auto count = frames_for_bytes(address, num_bytes);
+        if (!count) {
+            return count.error();
+        }
+        return allocate_frames_at(address, count.value());
+    }
+
+    /// The general form: any mix of count, alignment, boundary, address window,
+    /// exact address and pool (see AllocRequest). Runs any deferred growth
+    /// before returning. Errors: kZeroFrames, kInvalidArgument (alignment or
+    /// boundary not a power of two, boundary smaller than the run, empty
+    /// window), kMisaligned (`at` not aligned), kOverflow, kOutOfMemory,
+    /// kNotEnoughContiguous, kAddressInUse, kOutsideAllocator,
+    /// kCapacityExhausted, kNotInitialized.
+    [[nodiscard]] Result<AllocatedFrames<>> allocate(const AllocRequest& request)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        auto frames = allocate_impl(request);
+        if (frames && heap_mode_.load(std::memory_order_relaxed)) {
+            deferred_action().run();
+        }
+        return frames;
+    }
+
+    /// `count` naturally aligned huge frames (Page2M or Page1G), honouring the
+    /// window of `constraints` (its count and alignment are ignored).
+    template <PageSize P>
+    [[nodiscard]] Result<AllocatedFrames<P>> allocate_huge(std::uint64_t count = 1,
+                                                           AllocRequest constraints = {})
+        FRAMEALLOC_EXCLUDES(lock_) {
+        if (count == 0) {
+            return make_error(ErrorKind::kZeroFrames, "zero huge frames requested");
+        }
+        if (count > (~0ULL / P::kFrames4K)) {
+            return make_error(ErrorKind::kOverflow, "too many huge frames");
+        }
+        constraints.num_frames = count * P::kFrames4K;
+        constraints.align_frames = P::kFrames4K;
+        auto frames = allocate(constraints);
+        if (!frames) {
+            return frames.error();
+        }
+        return frames.value().template into_page_size<P>();
+    }
+
+    /// Calls `func(FrameRange<>)` on each free chunk of the general pool in
+    /// address order; it answers with a FramesIteratorRequest. kAllocateAt
+    /// allocates there (inside the chunk just shown) and returns the frames;
+    /// kStop or the end returns no frames. `func` runs under the allocator's
+    /// lock and must not call into the allocator.
+    template <typename F>
+    [[nodiscard]] Result<Optional<AllocatedFrames<>>> inspect_then_allocate_free_frames(F&& func)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        drain_cpu_caches();
+        Result<detail::Taken> taken = make_error(ErrorKind::kInvalidArgument, "");
+        bool allocate_requested = false;
+        {
+            LockGuard<Lock> guard(lock_);
+            if (!engine_.initialized()) {
+                return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+            }
+            FramesIteratorRequest req;
+            FrameRange<> chunk;
+            engine_.chunks(Pool::kGeneral).for_each([&](const detail::Node& n) {
+                chunk = FrameRange<>(frame_of(n.start), frame_of(n.end));
+                req = func(chunk);
+                return req.kind == FramesIteratorRequest::Kind::kNext;
+            });
+            if (req.kind == FramesIteratorRequest::Kind::kAllocateAt) {
+                allocate_requested = true;
+                if (req.num_frames == 0) {
+                    taken = make_error(ErrorKind::kZeroFrames, "AllocateAt with zero frames");
+                } else {
+                    auto range = FrameRange<>::from_count(req.frame, req.num_frames);
+                    if (!range || !chunk.contains_range(range.value())) {
+                        taken = make_error(ErrorKind::kOutOfRange,
+                                           "AllocateAt outside the chunk that was inspected");
+                    } else {
+                        taken = engine_.allocate_at(range->start().number(),
+                                                    range->end().number(), 1,
+                                                    detail::RangeEngine::kGeneralPool);
+                    }
+                }
+            }
+        }
+        if (!allocate_requested) {
+            return Optional<AllocatedFrames<>>();
+        }
+        if (!taken) {
+            return taken.error();
+        }
+        return Optional<AllocatedFrames<>>(make_handle(taken.value()));
+    }
+
+    // ------------------------------------------------------------- storage
+
+    /// Moves bookkeeping from the built-in early array to heap storage from
+    /// `hooks`, and turns on the per-CPU caches. Call once the kernel heap
+    /// works. Errors: kNotInitialized, kAlreadyInitialized (already moved),
+    /// kInvalidArgument (null hooks), kHeapUnavailable.
+    [[nodiscard]] Status move_to_heap(HeapHooks hooks) FRAMEALLOC_EXCLUDES(lock_) {
+        if (!hooks.valid()) {
+            return make_error(ErrorKind::kInvalidArgument, "heap hooks are null");
+        }
+        detail::Index count = 0;
+        {
+            LockGuard<Lock> guard(lock_);
+            if (!engine_.initialized()) {
+                return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+            }
+            if (heap_mode_.load(std::memory_order_relaxed) || moving_) {
+                return make_error(ErrorKind::kAlreadyInitialized, "already moved to the heap");
+            }
+            moving_ = true;
+            count = grown_count(engine_.nodes().capacity() + 1);
+        }
+        void* nodes = hooks.allocate(hooks.context, sizeof(detail::Node) * count,
+                                     alignof(detail::Node));
+        void* caches = nodes == nullptr ? nullptr
+                                        : hooks.allocate(hooks.context,
+                                                         sizeof(detail::CpuCache) * kMaxCpus,
+                                                         alignof(detail::CpuCache));
+        if (caches == nullptr) {
+            if (nodes != nullptr) {
+                hooks.deallocate(hooks.context, nodes, sizeof(detail::Node) * count,
+                                 alignof(detail::Node));
+            }
+            LockGuard<Lock> guard(lock_);
+            moving_ = false;
+            return make_error(ErrorKind::kHeapUnavailable, "the heap hook returned no memory");
+        }
+        auto* cache_array = static_cast<detail::CpuCache*>(caches);
+        for (unsigned i = 0; i < kMaxCpus; ++i) {
+            new (&cache_array[i]) detail::CpuCache();
+        }
+        {
+            LockGuard<Lock> guard(lock_);
+            // Someone may have grown nothing meanwhile: only this call moves storage.
+            if (count <= engine_.nodes().capacity() + 1) {
+                count = engine_.nodes().capacity() + 1;  // cannot happen: early storage is fixed
+            }
+            engine_.nodes().relocate(static_cast<detail::Node*>(nodes), count);
+            heap_.hooks = hooks;
+            heap_.nodes = static_cast<detail::Node*>(nodes);
+            heap_.node_count = count;
+            heap_.caches = cache_array;
+            moving_ = false;
+            heap_mode_.store(true, std::memory_order_release);
+        }
+        return {};
+    }
+
+    /// True once move_to_heap() succeeded.
+    [[nodiscard]] bool heap_mode() const { return heap_mode_.load(std::memory_order_acquire); }
+
+    // ------------------------------------------------------------- regions
+
+    /// Adds a region at run time (memory hot-plug, a driver's device memory);
+    /// its frames become free in the pool of its type. Errors: kBadRegion
+    /// (overlaps a known region, or type kUnknown), kZeroFrames (empty),
+    /// kCapacityExhausted, kNotInitialized.
+    [[nodiscard]] Status add_region(const PhysicalMemoryRegion& region) FRAMEALLOC_EXCLUDES(lock_) {
+        if (region.frames.is_empty()) {
+            return make_error(ErrorKind::kZeroFrames, "the region is empty");
+        }
+        if (region.type == MemoryRegionType::kUnknown) {
+            return make_error(ErrorKind::kBadRegion, "a region of unknown type cannot be added");
+        }
+        Status st = make_error(ErrorKind::kNotInitialized, "init() has not been called");
+        {
+            LockGuard<Lock> guard(lock_);
+            if (engine_.initialized()) {
+                st = engine_.add_region(region.frames.start().number(),
+                                        region.frames.end().number(), pool_of(region.type));
+            }
+        }
+        if (st && heap_mode_.load(std::memory_order_relaxed)) {
+            deferred_action().run();
+        }
+        return st;
+    }
+
+    /// Takes `range` offline (hot-unplug): it must lie in one region and every
+    /// frame of it must be free; otherwise nothing changes (kRegionBusy,
+    /// kBadRegion). Frames in per-CPU caches count as free.
+    [[nodiscard]] Status take_offline(FrameRange<> range) FRAMEALLOC_EXCLUDES(lock_) {
+        if (range.is_empty()) {
+            return make_error(ErrorKind::kZeroFrames, "the range is empty");
+        }
+        drain_cpu_caches();
+        LockGuard<Lock> guard(lock_);
+        if (!engine_.initialized()) {
+            return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+        }
+        return engine_.remove_region(range.start().number(), range.end().number());
+    }
+
+    // ------------------------------------------------------------ per-CPU
+
+    /// Returns every frame cached for `cpu` to the shared pool (CPU offline).
+    void drain_cpu_cache(unsigned cpu) FRAMEALLOC_EXCLUDES(lock_) {
+        if (!heap_mode() || cpu >= kMaxCpus) {
+            return;
+        }
+        detail::CpuCache& cache = heap_.caches[cpu];
+        cache.lock.lock();
+        drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
+        drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
+        cache.lock.unlock();
+    }
+    /// Drains every CPU's cache.
+    void drain_cpu_caches() FRAMEALLOC_EXCLUDES(lock_) {
+        if (!heap_mode()) {
+            return;
+        }
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+            if (heap_.caches[cpu].cached_frames() != 0) {
+                drain_cpu_cache(cpu);
+            }
+        }
+    }
+
+    // ------------------------------------------------------- observation
+
+    /// A consistent snapshot of the shared pool plus the per-CPU caches.
+    [[nodiscard]] FrameStats stats() const FRAMEALLOC_EXCLUDES(lock_) {
+        FrameStats st;
+        {
+            LockGuard<Lock> guard(lock_);
+            const auto g = engine_.stats(Pool::kGeneral);
+            const auto r = engine_.stats(Pool::kReserved);
+            st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest};
+            st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest};
+            st.nodes_capacity = engine_.nodes().capacity();
+            st.nodes_used = engine_.nodes().used();
+            st.nodes_reserved = engine_.nodes().reserved();
+        }
+        st.heap_mode = heap_mode();
+        if (st.heap_mode) {
+            for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+                st.cached_frames += heap_.caches[cpu].cached_frames();
+            }
+        }
+        st.general.free_frames += st.cached_frames;
+        st.general.allocated_frames = st.general.total_frames - st.general.free_frames;
+        return st;
+    }
+
+    /// Validates every invariant of the shared pool and the caches: free
+    /// chunks sorted, disjoint, fully coalesced, inside regions of their pool;
+    /// size bins and counters consistent; cached frames in the general pool,
+    /// not free in the shared pool, never cached twice. kInvariantViolation
+    /// names the first broken rule.
+    [[nodiscard]] Status check() const FRAMEALLOC_EXCLUDES(lock_);
+
+    /// Writes a human-readable dump of the allocator's state, one line per
+    /// call of `out(const char* line)`.
+    template <typename Sink>
+    void dump(Sink&& out) const FRAMEALLOC_EXCLUDES(lock_);
+
+    // -------------------------------------------------- FrameOwner (handles)
+
+    void return_frames(std::uint64_t first, std::uint64_t last, Pool pool) override
+        FRAMEALLOC_EXCLUDES(lock_) {
+        if (pool == Pool::kGeneral && heap_mode() && try_cache(first, last)) {
+            return;
+        }
+        bool ok = false;
+        {
+            LockGuard<Lock> guard(lock_);
+            ok = engine_.release(first, last, pool);
+        }
+        if (!ok) {
+            framealloc_panic("framealloc: frames returned twice (double free)");
+        }
+    }
+    [[nodiscard]] Status reserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
+        {
+            LockGuard<Lock> guard(lock_);
+            if (engine_.nodes().try_reserve(count)) {
+                return {};
+            }
+        }
+        if (heap_mode()) {
+            grow_nodes();
+            LockGuard<Lock> guard(lock_);
+            if (engine_.nodes().try_reserve(count)) {
+                return {};
+            }
+        }
+        return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left for a new handle");
+    }
+    void unreserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
+        LockGuard<Lock> guard(lock_);
+        engine_.nodes().unreserve(count);
+    }
+    [[nodiscard]] Result<Pool> adopt_frames(std::uint64_t first, std::uint64_t last) override
+        FRAMEALLOC_EXCLUDES(lock_) {
+        drain_cpu_caches();
+        LockGuard<Lock> guard(lock_);
+        for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
+            if (!engine_.regions(p).covers(first, last)) {
+                continue;
+            }
+            if (engine_.chunks(p).overlaps(first, last)) {
+                return make_error(ErrorKind::kAddressInUse, "some of the frames are free, not unmapped");
+            }
+            if (!engine_.nodes().try_reserve(1)) {
+                return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left");
+            }
+            return p;
+        }
+        return make_error(ErrorKind::kOutsideAllocator, "the frames are not in one known region");
+    }
+    void run_deferred() override FRAMEALLOC_EXCLUDES(lock_) { grow_nodes(); }
+
+private:
+    static constexpr unsigned kMaxCpus = FRAMEALLOC_MAX_CPUS;
+    using Engine = detail::RangeEngine;
+
+    static constexpr Frame<> frame_of(std::uint64_t number) {
+        return Frame<>::from_number(number).value();
+    }
+    static constexpr Pool pool_of(MemoryRegionType type) {
+        return type == MemoryRegionType::kReserved ? Pool::kReserved : Pool::kGeneral;
+    }
+    static constexpr detail::Index grown_count(detail::Index count) {
+        const std::uint64_t doubled = 2ULL * count;
+        const std::uint64_t at_least = doubled < 1024 ? 1024 : doubled;
+        return static_cast<detail::Index>(at_least > 0x7fffffffULL ? 0x7fffffffULL : at_least);
+    }
+
+    Status init_locked(Span<const PhysicalMemoryRegion> free_regions,
+                       Span<const PhysicalMemoryRegion> reserved_regions) FRAMEALLOC_REQUIRES(lock_) {
+        FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1));
+        for (const PhysicalMemoryRegion& r : reserved_regions) {
+            if (r.type == MemoryRegionType::kFree) {
+                return make_error(ErrorKind::kBadRegion, "a Free region in the reserved list");
+            }
+            if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
+                FRAMEALLOC_TRY(
+                    engine_.init_reserved(r.frames.start().number(), r.frames.end().number()));
+            }
+        }
+        for (const PhysicalMemoryRegion& r : free_regions) {
+            if (r.type == MemoryRegionType::kReserved) {
+                return make_error(ErrorKind::kBadRegion, "a Reserved region in the free list");
+            }
+            if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
+                FRAMEALLOC_TRY(engine_.init_free(r.frames.start().number(), r.frames.end().number()));
+            }
+        }
+        return engine_.finish_init();
+    }
+
+    static Result<std::uint64_t> frames_for_bytes(Optional<PhysicalAddress> address,
+                                                  std::uint64_t num_bytes) {
+        if (num_bytes == 0) {
+            return make_error(ErrorKind::kZeroFrames, "zero bytes requested");
+        }
+        const std::uint64_t offset = address ? address->frame_offset() : 0;
+        if (num_bytes > ~0ULL - offset - (Page4K::kBytes - 1)) {
+            return make_error(ErrorKind::kOverflow, "byte size passes the top of the address space");
+        }
+        return (num_bytes + offset + Page4K::kBytes - 1) >> Page4K::kShift;
+    }
+
+    DeferredAllocAction deferred_action() {
+        if (!heap_mode()) {
+            return DeferredAllocAction();
+        }
+        LockGuard<Lock> guard(lock_);
+        return engine_.nodes().spare() < kLowWater ? DeferredAllocAction(this)
+                                                   : DeferredAllocAction();
+    }
+
+    AllocatedFrames<> make_handle(const detail::Taken& t) {
+        return AllocatedFrames<>(detail::AdoptTag{}, this,
+                                 FrameRange<>(frame_of(t.start), frame_of(t.end)), t.pool);
+    }
+
+    // Validates a request and turns it into engine units.
+    static Result<detail::Constraint> to_constraint(const AllocRequest& r) {
+        if (r.num_frames == 0) {
+            return make_error(ErrorKind::kZeroFrames, "zero frames requested");
+        }
+        const auto is_pow2 = [](std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; };
+        if (!is_pow2(r.align_frames)) {
+            return make_error(ErrorKind::kInvalidArgument, "alignment is not a power of two");
+        }
+        if (r.boundary_frames != 0 &&
+            (!is_pow2(r.boundary_frames) || r.boundary_frames < r.num_frames)) {
+            return make_error(ErrorKind::kInvalidArgument,
+                              "boundary is not a power of two at least as large as the run");
+        }
+        if (r.num_frames > Frame<>::kMaxNumber + 1) {
+            return make_error(ErrorKind::kOutOfMemory, "more frames than the address space holds");
+        }
+        detail::Constraint c;
+        c.count = r.num_frames;
+        c.align = r.align_frames;
+        c.boundary = r.boundary_frames;
+        // Whole frames inside [min_address, max_address].
+        const std::uint64_t lo = r.min_address.value();
+        const std::uint64_t hi = r.max_address.value();
+        c.min = (lo >> Page4K::kShift) + ((lo & (Page4K::kBytes - 1)) != 0 ? 1 : 0);
+        const std::uint64_t hi_frames = (hi + 1) >> Page4K::kShift;  // frames wholly <= hi
+        if (hi < lo || hi_frames == 0 || c.min > hi_frames - 1) {
+            return make_error(ErrorKind::kInvalidArgument, "the address window holds no whole frame");
+        }
+        c.max = hi_frames - 1;
+        if (c.min == 0 && c.max == Frame<>::kMaxNumber) {
+            c.max = ~0ULL;  // no window: lets the engine take its fast path
+        }
+        return c;
+    }
+
+    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request) FRAMEALLOC_EXCLUDES(lock_) {
+        auto constraint = to_constraint(request);
+        if (!constraint) {
+            return constraint.error();
+        }
+        const detail::Constraint& c = constraint.value();
+        if (request.at) {
+            return allocate_at_impl(request, c);
+        }
+        if (heap_mode_.load(std::memory_order_acquire)) {
+            if (auto cached = take_cached(c)) {
+                return make_handle(detail::Taken{*cached, *cached + c.count - 1, Pool::kGeneral});
+            }
+        }
+        for (int attempt = 0;; ++attempt) {
+            Result<detail::Taken> taken = make_error(ErrorKind::kNotInitialized, "");
+            {
+                LockGuard<Lock> guard(lock_);
+                if (!engine_.initialized()) {
+                    return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+                }
+                taken = engine_.allocate(c);
+            }
+            if (taken) {
+                return make_handle(taken.value());
+            }
+            if (!retry_after(taken.kind(), attempt)) {
+                return taken.error();
+            }
+        }
+    }
+
+    Result<AllocatedFrames<>> allocate_at_impl(const AllocRequest& request,
+                                               const detail::Constraint& c)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        const Frame<> first = Frame<>::containing_address(*request.at);
+        if ((first.number() & (c.align - 1)) != 0) {
+            return make_error(ErrorKind::kMisaligned, "the address is not aligned as requested");
+        }
+        auto range = FrameRange<>::from_count(first, c.count);
+        if (!range) {
+            return range.error();
+        }
+        const std::uint64_t s = range->start().number();
+        const std::uint64_t e = range->end().number();
+        if (s < c.min || (c.max != ~0ULL && e > c.max)) {
+            return make_error(ErrorKind::kOutOfRange, "the address is outside the requested window");
+        }
+        if (c.boundary != 0 && s / c.boundary != e / c.boundary) {
+            return make_error(ErrorKind::kMisaligned, "the range crosses the requested boundary");
+        }
+        unsigned pools = Engine::kAnyPool;
+        if (request.pool) {
+            pools = *request.pool == Pool::kGeneral ? Engine::kGeneralPool : Engine::kReservedPool;
+        }
+        for (int attempt = 0;; ++attempt) {
+            Result<detail::Taken> taken = make_error(ErrorKind::kNotInitialized, "");
+            {
+                LockGuard<Lock> guard(lock_);
+                if (!engine_.initialized()) {
+                    return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+                }
+                taken = engine_.allocate_at(s, e, 1, pools);
+            }
+            if (taken) {
+                return make_handle(taken.value());
+            }
+            if (!retry_after(taken.kind(), attempt)) {
+                return taken.error();
+            }
+        }
+    }
+
+    // After a failed attempt: frames parked in per-CPU caches (or nodes the
+    // heap can supply) may make a second attempt succeed. Never fail a request
+    // that free memory could satisfy.
+    bool retry_after(ErrorKind kind, int attempt) FRAMEALLOC_EXCLUDES(lock_) {
+        if (attempt > 0 || !heap_mode()) {
+            return false;
+        }
+        if (kind == ErrorKind::kCapacityExhausted) {
+            grow_nodes();
+            return true;
+        }
+        if (kind == ErrorKind::kOutOfMemory || kind == ErrorKind::kNotEnoughContiguous ||
+            kind == ErrorKind::kAddressInUse) {
+            const std::uint64_t cached = stats_cached();
+            if (cached != 0) {
+                drain_cpu_caches();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    std::uint64_t stats_cached() const {
+        std::uint64_t total = 0;
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+            total += heap_.caches[cpu].cached_frames();
+        }
+        return total;
+    }
+
+    // Grows node storage from the heap; never with the lock held, and one
+    // grower at a time (a nested call from inside the heap hook returns).
+    void grow_nodes() FRAMEALLOC_EXCLUDES(lock_) {
+        if (!heap_mode() || growing_.exchange(true, std::memory_order_acquire)) {
+            return;
+        }
+        detail::Index old_count = 0;
+        {
+            LockGuard<Lock> guard(lock_);
+            old_count = engine_.nodes().capacity() + 1;
+        }
+        const detail::Index count = grown_count(old_count);
+        void* memory = count > old_count ? heap_.hooks.allocate(heap_.hooks.context,
+                                                                sizeof(detail::Node) * count,
+                                                                alignof(detail::Node))
+                                         : nullptr;
+        if (memory != nullptr) {
+            detail::Node* old = nullptr;
+            {
+                LockGuard<Lock> guard(lock_);
+                old = engine_.nodes().relocate(static_cast<detail::Node*>(memory), count);
+                heap_.nodes = static_cast<detail::Node*>(memory);
+                heap_.node_count = count;
+            }
+            if (old != early_) {
+                heap_.hooks.deallocate(heap_.hooks.context, old, sizeof(detail::Node) * old_count,
+                                       alignof(detail::Node));
+            }
+        }
+        growing_.store(false, std::memory_order_release);
+    }
+
+    // ------------------------------------------------ per-CPU fast path
+
+    static constexpr std::uint64_t kHuge = detail::CpuCache::kHugeFrames;
+
+    // A single frame, or one 2 MiB block, with no window: from this CPU's
+    // cache, refilled in batches. Nothing when the request does not qualify
+    // or the cache is busy (an interrupt on this CPU, or a migrated thread).
+    Optional<std::uint64_t> take_cached(const detail::Constraint& c) FRAMEALLOC_EXCLUDES(lock_) {
+        const bool window = c.min != 0 || c.max != ~0ULL;
+        const bool small = c.count == 1 && c.unconstrained();
+        const bool huge = c.count == kHuge && c.align <= kHuge && !window &&
+                          (c.boundary == 0 || c.boundary >= kHuge);
+        if (!small && !huge) {
+            return {};
+        }
+        const unsigned cpu = framealloc_cpu_id();
+        if (cpu >= kMaxCpus) {
+            return {};
+        }
+        detail::CpuCache& cache = heap_.caches[cpu];
+        if (!cache.lock.try_lock()) {
+            return {};
+        }
+        Optional<std::uint64_t> out;
+        auto& count = small ? cache.small_count : cache.huge_count;
+        if (count.load(std::memory_order_relaxed) == 0) {
+            small ? refill_small(cache) : refill_huge(cache);
+        }
+        const std::uint32_t n = count.load(std::memory_order_relaxed);
+        if (n != 0) {
+            out = small ? cache.small[n - 1] : cache.huge[n - 1];
+            count.store(n - 1, std::memory_order_relaxed);
+        }
+        cache.lock.unlock();
+        return out;
+    }
+
+    // Parks returned frames in this CPU's cache when they qualify.
+    bool try_cache(std::uint64_t first, std::uint64_t last) FRAMEALLOC_EXCLUDES(lock_) {
+        const bool small = first == last;
+        const bool huge = last - first + 1 == kHuge && first % kHuge == 0;
+        if (!small && !huge) {
+            return false;
+        }
+        const unsigned cpu = framealloc_cpu_id();
+        if (cpu >= kMaxCpus) {
+            return false;
+        }
+        detail::CpuCache& cache = heap_.caches[cpu];
+        if (!cache.lock.try_lock()) {
+            return false;
+        }
+        if (small) {
+            if (cache.small_count.load(std::memory_order_relaxed) == cache.kSmallCapacity) {
+                drain_small(cache, cache.kSmallBatch);
+            }
+            const std::uint32_t n = cache.small_count.load(std::memory_order_relaxed);
+            cache.small[n] = first;
+            cache.small_count.store(n + 1, std::memory_order_relaxed);
+        } else {
+            if (cache.huge_count.load(std::memory_order_relaxed) == cache.kHugeCapacity) {
+                drain_huge(cache, cache.kHugeBatch);
+            }
+            const std::uint32_t n = cache.huge_count.load(std::memory_order_relaxed);
+            cache.huge[n] = first;
+            cache.huge_count.store(n + 1, std::memory_order_relaxed);
+        }
+        cache.lock.unlock();
+        return true;
+    }
+
+    // Fills an empty small cache (its lock held): one contiguous batch when a
+    // chunk has room, else whatever single frames there are.
+    void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_) {
+        constexpr std::uint32_t kWant = detail::CpuCache::kSmallBatch;
+        std::uint32_t n = 0;
+        LockGuard<Lock> guard(lock_);
+        detail::Constraint batch;
+        batch.count = kWant;
+        if (auto run = engine_.allocate(batch, kWant)) {
+            for (std::uint64_t f = run->end + 1; f-- > run->start;) {
+                cache.small[n++] = f;  // pushed high to low, so pops ascend
+            }
+        } else {
+            detail::Constraint one;
+            while (n < kWant) {
+                auto single = engine_.allocate(one, 1);
+                if (!single) {
+                    break;
+                }
+                cache.small[n++] = single->start;
+            }
+        }
+        cache.small_count.store(n, std::memory_order_relaxed);
+    }
+
+    void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_) {
+        std::uint32_t n = 0;
+        LockGuard<Lock> guard(lock_);
+        detail::Constraint block;
+        block.count = kHuge;
+        block.align = kHuge;
+        while (n < detail::CpuCache::kHugeBatch) {
+            auto got = engine_.allocate(block, 1);
+            if (!got) {
+                break;
+            }
+            cache.huge[n++] = got->start;
+        }
+        cache.huge_count.store(n, std::memory_order_relaxed);
+    }
+
+    // Returns the `count` oldest entries of a cache (its lock held) to the
+    // shared pool, merged into runs so each run costs one tree update.
+    void drain_small(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_) {
+        const std::uint32_t n = cache.small_count.load(std::memory_order_relaxed);
+        count = count < n ? count : n;
+        if (count == 0) {
+            return;
+        }
+        std::uint64_t batch[detail::CpuCache::kSmallCapacity];
+        for (std::uint32_t i = 0; i < count; ++i) {
+            batch[i] = cache.small[i];
+        }
+        for (std::uint32_t i = count; i < n; ++i) {
+            cache.small[i - count] = cache.small[i];
+        }
+        cache.small_count.store(n - count, std::memory_order_relaxed);
+        detail::sort_small(batch, count);
+        bool ok = true;
+        {
+            LockGuard<Lock> guard(lock_);
+            for (std::uint32_t i = 0; i < count;) {
+                std::uint32_t j = i;
+                while (j + 1 < count && batch[j + 1] == batch[j] + 1) {
+                    ++j;
+                }
+                ok = engine_.release(batch[i], batch[j], Pool::kGeneral, j - i + 1) && ok;
+                i = j + 1;
+            }
+        }
+        if (!ok) {
+            framealloc_panic("framealloc: a cached frame was already free (double free)");
+        }
+    }
+
+    void drain_huge(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_) {
+        const std::uint32_t n = cache.huge_count.load(std::memory_order_relaxed);
+        count = count < n ? count : n;
+        if (count == 0) {
+            return;
+        }
+        bool ok = true;
+        {
+            LockGuard<Lock> guard(lock_);
+            for (std::uint32_t i = 0; i < count; ++i) {
+                ok = engine_.release(cache.huge[i], cache.huge[i] + kHuge - 1, Pool::kGeneral) && ok;
+            }
+        }
+        for (std::uint32_t i = count; i < n; ++i) {
+            cache.huge[i - count] = cache.huge[i];
+        }
+        cache.huge_count.store(n - count, std::memory_order_relaxed);
+        if (!ok) {
+            framealloc_panic("framealloc: a cached block was already free (double free)");
+        }
+    }
+
+    mutable Lock lock_;
+    detail::RangeEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
+    detail::Node early_[EarlyCapacity + 1] = {};
+    std::conditional_t<kEternal, detail::HeapStorage, detail::OwningHeapStorage> heap_;
+    std::atomic<bool> heap_mode_{false};
+    std::atomic<bool> growing_{false};
+    bool moving_ FRAMEALLOC_GUARDED_BY(lock_) = false;
+};
+
+/// The allocator most code wants: a spinlock and the configured early capacity.
+using FrameAllocator = BasicFrameAllocator<>;
+
+}  // namespace framealloc
+
+#include "framealloc/detail/allocator_check.hpp"
