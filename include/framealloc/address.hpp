@@ -33,12 +33,12 @@ struct Page1G {
 
 /// The closed set of page sizes.
 template <typename P>
-concept PageSize = std::is_same_v<P, Page4K> || std::is_same_v<P, Page2M> ||
-                   std::is_same_v<P, Page1G>;
+concept PageSize =
+    std::is_same_v<P, Page4K> || std::is_same_v<P, Page2M> || std::is_same_v<P, Page1G>;
 
 /// A physical address no wider than FRAMEALLOC_PHYS_ADDR_BITS.
 class PhysicalAddress {
-public:
+  public:
     static constexpr std::uint64_t kMax = (1ULL << FRAMEALLOC_PHYS_ADDR_BITS) - 1;
 
     constexpr PhysicalAddress() = default;
@@ -71,14 +71,14 @@ public:
 
     friend constexpr auto operator<=>(PhysicalAddress, PhysicalAddress) = default;
 
-private:
+  private:
     constexpr explicit PhysicalAddress(std::uint64_t value) : value_(value) {}
     std::uint64_t value_ = 0;
 };
 
 /// A canonical virtual address.
 class VirtualAddress {
-public:
+  public:
     static constexpr std::uint64_t kMax = ~0ULL;
 
     constexpr VirtualAddress() = default;
@@ -111,7 +111,7 @@ public:
 
     friend constexpr auto operator<=>(VirtualAddress, VirtualAddress) = default;
 
-private:
+  private:
     static constexpr std::uint64_t canonicalise(std::uint64_t value) {
         constexpr unsigned kUnused = 64 - FRAMEALLOC_VIRT_ADDR_BITS;
         return static_cast<std::uint64_t>(static_cast<std::int64_t>(value << kUnused) >> kUnused);

@@ -73,7 +73,7 @@ template <BasicLockable Lock = SpinLock, std::size_t EarlyCapacity = FRAMEALLOC_
 class BasicFrameAllocator final : public FrameOwner {
     static_assert(EarlyCapacity >= 4 && EarlyCapacity < (1U << 30), "unreasonable early capacity");
 
-public:
+  public:
     /// Nodes kept spare in heap mode; growth is triggered below this.
     static constexpr detail::Index kLowWater = 4 * detail::CpuCache::kSmallBatch;
 
@@ -236,9 +236,8 @@ public:
                         taken = make_error(ErrorKind::kOutOfRange,
                                            "AllocateAt outside the chunk that was inspected");
                     } else {
-                        taken = engine_.allocate_at(range->start().number(),
-                                                    range->end().number(), 1,
-                                                    detail::RangeEngine::kGeneralPool);
+                        taken = engine_.allocate_at(range->start().number(), range->end().number(),
+                                                    1, detail::RangeEngine::kGeneralPool);
                     }
                 }
             }
@@ -274,12 +273,12 @@ public:
             moving_ = true;
             count = grown_count(engine_.nodes().capacity() + 1);
         }
-        void* nodes = hooks.allocate(hooks.context, sizeof(detail::Node) * count,
-                                     alignof(detail::Node));
-        void* caches = nodes == nullptr ? nullptr
-                                        : hooks.allocate(hooks.context,
-                                                         sizeof(detail::CpuCache) * kMaxCpus,
-                                                         alignof(detail::CpuCache));
+        void* nodes =
+            hooks.allocate(hooks.context, sizeof(detail::Node) * count, alignof(detail::Node));
+        void* caches = nodes == nullptr
+                           ? nullptr
+                           : hooks.allocate(hooks.context, sizeof(detail::CpuCache) * kMaxCpus,
+                                            alignof(detail::CpuCache));
         if (caches == nullptr) {
             if (nodes != nullptr) {
                 hooks.deallocate(hooks.context, nodes, sizeof(detail::Node) * count,
@@ -448,7 +447,8 @@ public:
                 return {};
             }
         }
-        return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left for a new handle");
+        return make_error(ErrorKind::kCapacityExhausted,
+                          "no bookkeeping node left for a new handle");
     }
     void unreserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
         LockGuard<Lock> guard(lock_);
@@ -463,7 +463,8 @@ public:
                 continue;
             }
             if (engine_.chunks(p).overlaps(first, last)) {
-                return make_error(ErrorKind::kAddressInUse, "some of the frames are free, not unmapped");
+                return make_error(ErrorKind::kAddressInUse,
+                                  "some of the frames are free, not unmapped");
             }
             if (!engine_.nodes().try_reserve(1)) {
                 return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left");
@@ -474,7 +475,7 @@ public:
     }
     void run_deferred() override FRAMEALLOC_EXCLUDES(lock_) { grow_nodes(); }
 
-private:
+  private:
     static constexpr unsigned kMaxCpus = FRAMEALLOC_MAX_CPUS;
     using Engine = detail::RangeEngine;
 
@@ -491,7 +492,8 @@ private:
     }
 
     Status init_locked(Span<const PhysicalMemoryRegion> free_regions,
-                       Span<const PhysicalMemoryRegion> reserved_regions) FRAMEALLOC_REQUIRES(lock_) {
+                       Span<const PhysicalMemoryRegion> reserved_regions)
+        FRAMEALLOC_REQUIRES(lock_) {
         FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1));
         for (const PhysicalMemoryRegion& r : reserved_regions) {
             if (r.type == MemoryRegionType::kFree) {
@@ -507,7 +509,8 @@ private:
                 return make_error(ErrorKind::kBadRegion, "a Reserved region in the free list");
             }
             if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
-                FRAMEALLOC_TRY(engine_.init_free(r.frames.start().number(), r.frames.end().number()));
+                FRAMEALLOC_TRY(
+                    engine_.init_free(r.frames.start().number(), r.frames.end().number()));
             }
         }
         return engine_.finish_init();
@@ -520,7 +523,8 @@ private:
         }
         const std::uint64_t offset = address ? address->frame_offset() : 0;
         if (num_bytes > ~0ULL - offset - (Page4K::kBytes - 1)) {
-            return make_error(ErrorKind::kOverflow, "byte size passes the top of the address space");
+            return make_error(ErrorKind::kOverflow,
+                              "byte size passes the top of the address space");
         }
         return (num_bytes + offset + Page4K::kBytes - 1) >> Page4K::kShift;
     }
@@ -566,7 +570,8 @@ private:
         c.min = (lo >> Page4K::kShift) + ((lo & (Page4K::kBytes - 1)) != 0 ? 1 : 0);
         const std::uint64_t hi_frames = (hi + 1) >> Page4K::kShift;  // frames wholly <= hi
         if (hi < lo || hi_frames == 0 || c.min > hi_frames - 1) {
-            return make_error(ErrorKind::kInvalidArgument, "the address window holds no whole frame");
+            return make_error(ErrorKind::kInvalidArgument,
+                              "the address window holds no whole frame");
         }
         c.max = hi_frames - 1;
         if (c.min == 0 && c.max == Frame<>::kMaxNumber) {
@@ -575,7 +580,8 @@ private:
         return c;
     }
 
-    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request) FRAMEALLOC_EXCLUDES(lock_) {
+    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request)
+        FRAMEALLOC_EXCLUDES(lock_) {
         auto constraint = to_constraint(request);
         if (!constraint) {
             return constraint.error();
@@ -621,7 +627,8 @@ private:
         const std::uint64_t s = range->start().number();
         const std::uint64_t e = range->end().number();
         if (s < c.min || (c.max != ~0ULL && e > c.max)) {
-            return make_error(ErrorKind::kOutOfRange, "the address is outside the requested window");
+            return make_error(ErrorKind::kOutOfRange,
+                              "the address is outside the requested window");
         }
         if (c.boundary != 0 && s / c.boundary != e / c.boundary) {
             return make_error(ErrorKind::kMisaligned, "the range crosses the requested boundary");
@@ -680,203 +687,27 @@ private:
 
     // Grows node storage from the heap; never with the lock held, and one
     // grower at a time (a nested call from inside the heap hook returns).
-    void grow_nodes() FRAMEALLOC_EXCLUDES(lock_) {
-        if (!heap_mode() || growing_.exchange(true, std::memory_order_acquire)) {
-            return;
-        }
-        detail::Index old_count = 0;
-        {
-            LockGuard<Lock> guard(lock_);
-            old_count = engine_.nodes().capacity() + 1;
-        }
-        const detail::Index count = grown_count(old_count);
-        void* memory = count > old_count ? heap_.hooks.allocate(heap_.hooks.context,
-                                                                sizeof(detail::Node) * count,
-                                                                alignof(detail::Node))
-                                         : nullptr;
-        if (memory != nullptr) {
-            detail::Node* old = nullptr;
-            {
-                LockGuard<Lock> guard(lock_);
-                old = engine_.nodes().relocate(static_cast<detail::Node*>(memory), count);
-                heap_.nodes = static_cast<detail::Node*>(memory);
-                heap_.node_count = count;
-            }
-            if (old != early_) {
-                heap_.hooks.deallocate(heap_.hooks.context, old, sizeof(detail::Node) * old_count,
-                                       alignof(detail::Node));
-            }
-        }
-        growing_.store(false, std::memory_order_release);
-    }
-
-    // ------------------------------------------------ per-CPU fast path
+    void grow_nodes() FRAMEALLOC_EXCLUDES(lock_);
 
     static constexpr std::uint64_t kHuge = detail::CpuCache::kHugeFrames;
 
     // A single frame, or one 2 MiB block, with no window: from this CPU's
     // cache, refilled in batches. Nothing when the request does not qualify
     // or the cache is busy (an interrupt on this CPU, or a migrated thread).
-    Optional<std::uint64_t> take_cached(const detail::Constraint& c) FRAMEALLOC_EXCLUDES(lock_) {
-        const bool window = c.min != 0 || c.max != ~0ULL;
-        const bool small = c.count == 1 && c.unconstrained();
-        const bool huge = c.count == kHuge && c.align <= kHuge && !window &&
-                          (c.boundary == 0 || c.boundary >= kHuge);
-        if (!small && !huge) {
-            return {};
-        }
-        const unsigned cpu = framealloc_cpu_id();
-        if (cpu >= kMaxCpus) {
-            return {};
-        }
-        detail::CpuCache& cache = heap_.caches[cpu];
-        if (!cache.lock.try_lock()) {
-            return {};
-        }
-        Optional<std::uint64_t> out;
-        auto& count = small ? cache.small_count : cache.huge_count;
-        if (count.load(std::memory_order_relaxed) == 0) {
-            small ? refill_small(cache) : refill_huge(cache);
-        }
-        const std::uint32_t n = count.load(std::memory_order_relaxed);
-        if (n != 0) {
-            out = small ? cache.small[n - 1] : cache.huge[n - 1];
-            count.store(n - 1, std::memory_order_relaxed);
-        }
-        cache.lock.unlock();
-        return out;
-    }
+    Optional<std::uint64_t> take_cached(const detail::Constraint& c) FRAMEALLOC_EXCLUDES(lock_);
 
     // Parks returned frames in this CPU's cache when they qualify.
-    bool try_cache(std::uint64_t first, std::uint64_t last) FRAMEALLOC_EXCLUDES(lock_) {
-        const bool small = first == last;
-        const bool huge = last - first + 1 == kHuge && first % kHuge == 0;
-        if (!small && !huge) {
-            return false;
-        }
-        const unsigned cpu = framealloc_cpu_id();
-        if (cpu >= kMaxCpus) {
-            return false;
-        }
-        detail::CpuCache& cache = heap_.caches[cpu];
-        if (!cache.lock.try_lock()) {
-            return false;
-        }
-        if (small) {
-            if (cache.small_count.load(std::memory_order_relaxed) == cache.kSmallCapacity) {
-                drain_small(cache, cache.kSmallBatch);
-            }
-            const std::uint32_t n = cache.small_count.load(std::memory_order_relaxed);
-            cache.small[n] = first;
-            cache.small_count.store(n + 1, std::memory_order_relaxed);
-        } else {
-            if (cache.huge_count.load(std::memory_order_relaxed) == cache.kHugeCapacity) {
-                drain_huge(cache, cache.kHugeBatch);
-            }
-            const std::uint32_t n = cache.huge_count.load(std::memory_order_relaxed);
-            cache.huge[n] = first;
-            cache.huge_count.store(n + 1, std::memory_order_relaxed);
-        }
-        cache.lock.unlock();
-        return true;
-    }
+    bool try_cache(std::uint64_t first, std::uint64_t last) FRAMEALLOC_EXCLUDES(lock_);
 
     // Fills an empty small cache (its lock held): one contiguous batch when a
     // chunk has room, else whatever single frames there are.
-    void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_) {
-        constexpr std::uint32_t kWant = detail::CpuCache::kSmallBatch;
-        std::uint32_t n = 0;
-        LockGuard<Lock> guard(lock_);
-        detail::Constraint batch;
-        batch.count = kWant;
-        if (auto run = engine_.allocate(batch, kWant)) {
-            for (std::uint64_t f = run->end + 1; f-- > run->start;) {
-                cache.small[n++] = f;  // pushed high to low, so pops ascend
-            }
-        } else {
-            detail::Constraint one;
-            while (n < kWant) {
-                auto single = engine_.allocate(one, 1);
-                if (!single) {
-                    break;
-                }
-                cache.small[n++] = single->start;
-            }
-        }
-        cache.small_count.store(n, std::memory_order_relaxed);
-    }
-
-    void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_) {
-        std::uint32_t n = 0;
-        LockGuard<Lock> guard(lock_);
-        detail::Constraint block;
-        block.count = kHuge;
-        block.align = kHuge;
-        while (n < detail::CpuCache::kHugeBatch) {
-            auto got = engine_.allocate(block, 1);
-            if (!got) {
-                break;
-            }
-            cache.huge[n++] = got->start;
-        }
-        cache.huge_count.store(n, std::memory_order_relaxed);
-    }
+    void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
 
     // Returns the `count` oldest entries of a cache (its lock held) to the
     // shared pool, merged into runs so each run costs one tree update.
-    void drain_small(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_) {
-        const std::uint32_t n = cache.small_count.load(std::memory_order_relaxed);
-        count = count < n ? count : n;
-        if (count == 0) {
-            return;
-        }
-        std::uint64_t batch[detail::CpuCache::kSmallCapacity];
-        for (std::uint32_t i = 0; i < count; ++i) {
-            batch[i] = cache.small[i];
-        }
-        for (std::uint32_t i = count; i < n; ++i) {
-            cache.small[i - count] = cache.small[i];
-        }
-        cache.small_count.store(n - count, std::memory_order_relaxed);
-        detail::sort_small(batch, count);
-        bool ok = true;
-        {
-            LockGuard<Lock> guard(lock_);
-            for (std::uint32_t i = 0; i < count;) {
-                std::uint32_t j = i;
-                while (j + 1 < count && batch[j + 1] == batch[j] + 1) {
-                    ++j;
-                }
-                ok = engine_.release(batch[i], batch[j], Pool::kGeneral, j - i + 1) && ok;
-                i = j + 1;
-            }
-        }
-        if (!ok) {
-            framealloc_panic("framealloc: a cached frame was already free (double free)");
-        }
-    }
-
-    void drain_huge(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_) {
-        const std::uint32_t n = cache.huge_count.load(std::memory_order_relaxed);
-        count = count < n ? count : n;
-        if (count == 0) {
-            return;
-        }
-        bool ok = true;
-        {
-            LockGuard<Lock> guard(lock_);
-            for (std::uint32_t i = 0; i < count; ++i) {
-                ok = engine_.release(cache.huge[i], cache.huge[i] + kHuge - 1, Pool::kGeneral) && ok;
-            }
-        }
-        for (std::uint32_t i = count; i < n; ++i) {
-            cache.huge[i - count] = cache.huge[i];
-        }
-        cache.huge_count.store(n - count, std::memory_order_relaxed);
-        if (!ok) {
-            framealloc_panic("framealloc: a cached block was already free (double free)");
-        }
-    }
+    void drain_small(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
+    void drain_huge(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
 
     mutable Lock lock_;
     detail::RangeEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
@@ -892,4 +723,5 @@ using FrameAllocator = BasicFrameAllocator<>;
 
 }  // namespace framealloc
 
+#include "framealloc/detail/allocator_cache.hpp"
 #include "framealloc/detail/allocator_check.hpp"

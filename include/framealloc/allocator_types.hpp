@@ -65,7 +65,7 @@ struct AllocRequest {
 /// storage from the heap. It runs when destroyed (or at run()), so a caller
 /// that is itself the heap chooses the moment, outside its own lock.
 class [[nodiscard]] DeferredAllocAction {
-public:
+  public:
     constexpr DeferredAllocAction() = default;
     constexpr explicit DeferredAllocAction(FrameOwner* owner) : owner_(owner) {}
     DeferredAllocAction(DeferredAllocAction&& o) noexcept : owner_(o.owner_) { o.owner_ = nullptr; }
@@ -92,7 +92,7 @@ public:
         }
     }
 
-private:
+  private:
     FrameOwner* owner_ = nullptr;
 };
 
@@ -155,7 +155,7 @@ struct FrameStats {
 /// The function init() returns: page-table code calls it with frames it just
 /// unmapped to get them back as an UnmappedFrames handle.
 class IntoUnmappedFrames {
-public:
+  public:
     constexpr IntoUnmappedFrames() = default;
     constexpr explicit IntoUnmappedFrames(FrameOwner* owner) : owner_(owner) {}
 
@@ -178,7 +178,7 @@ public:
         return UnmappedFrames<P>(detail::AdoptTag{}, owner_, range, pool.value());
     }
 
-private:
+  private:
     FrameOwner* owner_ = nullptr;
 };
 

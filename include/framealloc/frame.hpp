@@ -14,7 +14,7 @@ namespace framealloc {
 /// One naturally aligned unit of size P in the address space of Addr.
 template <typename Addr, PageSize P = Page4K>
 class BasicFrame {
-public:
+  public:
     using Address = Addr;
     using Size = P;
     /// The highest unit number whose start address is representable.
@@ -71,7 +71,7 @@ public:
 
     friend constexpr auto operator<=>(BasicFrame, BasicFrame) = default;
 
-private:
+  private:
     constexpr explicit BasicFrame(std::uint64_t number) : number_(number) {}
     std::uint64_t number_ = 0;
 };
@@ -79,7 +79,7 @@ private:
 /// An inclusive range [start, end] of units; empty when start > end.
 template <typename Addr, PageSize P = Page4K>
 class BasicRange {
-public:
+  public:
     using Unit = BasicFrame<Addr, P>;
     using Address = Addr;
     using Size = P;
@@ -207,7 +207,7 @@ public:
 
     /// Forward iteration over the units of the range.
     class Iterator {
-    public:
+      public:
         constexpr Iterator(std::uint64_t next, std::uint64_t remaining)
             : next_(next), remaining_(remaining) {}
         constexpr Unit operator*() const { return Unit::from_number(next_).value(); }
@@ -218,7 +218,7 @@ public:
         }
         constexpr bool operator==(const Iterator& o) const { return remaining_ == o.remaining_; }
 
-    private:
+      private:
         std::uint64_t next_;
         std::uint64_t remaining_;
     };
@@ -232,7 +232,7 @@ public:
         return View{Iterator(start_.number(), size_in_frames())};
     }
 
-private:
+  private:
     Unit start_;
     Unit end_;
 };

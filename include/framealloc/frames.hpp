@@ -26,7 +26,7 @@ enum class MemoryState : std::uint8_t { kFree, kAllocated, kMapped, kUnmapped };
 /// What a handle needs of the allocator it came from. Allocators implement it;
 /// handles only ever hold a pointer to it.
 class FrameOwner {
-public:
+  public:
     /// Takes back 4K frames [first, last] of `pool`, with the bookkeeping node
     /// their handle held in reserve.
     virtual void return_frames(std::uint64_t first, std::uint64_t last, Pool pool) {
@@ -51,7 +51,7 @@ public:
     /// Runs the bookkeeping a DeferredAllocAction postponed.
     virtual void run_deferred() {}
 
-protected:
+  protected:
     constexpr FrameOwner() = default;
     ~FrameOwner() = default;
     FrameOwner(const FrameOwner&) = default;
@@ -86,20 +86,20 @@ struct FramesPair {
 /// A borrowed view of one frame of an AllocatedFrames; valid while that lives.
 template <PageSize P = Page4K>
 class AllocatedFrame {
-public:
+  public:
     constexpr explicit AllocatedFrame(Frame<P> frame) : frame_(frame) {}
     [[nodiscard]] constexpr Frame<P> frame() const { return frame_; }
     [[nodiscard]] constexpr Frame<P> operator*() const { return frame_; }
     [[nodiscard]] constexpr PhysicalAddress start_address() const { return frame_.start_address(); }
     [[nodiscard]] constexpr std::uint64_t number() const { return frame_.number(); }
 
-private:
+  private:
     Frame<P> frame_;
 };
 
 template <MemoryState S, PageSize P>
 class Frames {
-public:
+  public:
     static constexpr MemoryState kState = S;
     using Size = P;
     static_assert(S != MemoryState::kFree || std::is_same_v<P, Page4K>,
@@ -111,7 +111,8 @@ public:
     constexpr Frames(detail::AdoptTag, FrameOwner* owner, FrameRange<P> range, Pool pool)
         : owner_(owner), range_(range), pool_(pool) {}
 
-    Frames(Frames&& other) noexcept : owner_(other.owner_), range_(other.range_), pool_(other.pool_) {
+    Frames(Frames&& other) noexcept
+        : owner_(other.owner_), range_(other.range_), pool_(other.pool_) {
         other.forget();
     }
     Frames& operator=(Frames&& other) noexcept {
@@ -203,10 +204,9 @@ public:
         if (extra != 0) {
             FRAMEALLOC_TRY(owner_->reserve_handles(extra));
         }
-        SplitFrames<S, P> parts{
-            has_before ? piece(range_.start(), middle.start() - 1) : Frames(),
-            piece(middle.start(), middle.end()),
-            has_after ? piece(middle.end() + 1, range_.end()) : Frames()};
+        SplitFrames<S, P> parts{has_before ? piece(range_.start(), middle.start() - 1) : Frames(),
+                                piece(middle.start(), middle.end()),
+                                has_after ? piece(middle.end() + 1, range_.end()) : Frames()};
         forget();
         return parts;
     }
@@ -228,34 +228,28 @@ public:
 
     /// Free -> Allocated, and Unmapped -> Allocated.
     [[nodiscard]] Frames<MemoryState::kAllocated, P> into_allocated() &&
-        requires(S == MemoryState::kFree || S == MemoryState::kUnmapped)
-    {
+        requires(S == MemoryState::kFree || S == MemoryState::kUnmapped) {
         return transition<MemoryState::kAllocated>();
     }
     /// Allocated -> Free (4K only); destroying the result returns the frames.
     [[nodiscard]] Frames<MemoryState::kFree, P> into_free() &&
-        requires(S == MemoryState::kAllocated && std::is_same_v<P, Page4K>)
-    {
+        requires(S == MemoryState::kAllocated && std::is_same_v<P, Page4K>) {
         return transition<MemoryState::kFree>();
     }
     /// Allocated -> Mapped: the frames are now in page tables.
     [[nodiscard]] Frames<MemoryState::kMapped, P> into_mapped() &&
-        requires(S == MemoryState::kAllocated)
-    {
+        requires(S == MemoryState::kAllocated) {
         return transition<MemoryState::kMapped>();
     }
     /// Mapped -> Unmapped: the page tables no longer reference the frames.
     [[nodiscard]] Frames<MemoryState::kUnmapped, P> into_unmapped() &&
-        requires(S == MemoryState::kMapped)
-    {
+        requires(S == MemoryState::kMapped) {
         return transition<MemoryState::kUnmapped>();
     }
     /// Mapped frames handed to page tables for good: the handle is consumed
     /// without returning anything; the page-table code later gets them back as
     /// UnmappedFrames from the function init() returned.
-    FrameRange<P> into_page_table() &&
-        requires(S == MemoryState::kMapped)
-    {
+    FrameRange<P> into_page_table() && requires(S == MemoryState::kMapped) {
         const FrameRange<P> range = range_;
         if (!is_empty()) {
             owner_->unreserve_handles(1);
@@ -266,7 +260,7 @@ public:
 
     /// Iteration over an AllocatedFrames yields AllocatedFrame views.
     class Iterator {
-    public:
+      public:
         constexpr Iterator(std::uint64_t next, std::uint64_t remaining)
             : next_(next), remaining_(remaining) {}
         constexpr AllocatedFrame<P> operator*() const {
@@ -279,7 +273,7 @@ public:
         }
         constexpr bool operator==(const Iterator& o) const { return remaining_ == o.remaining_; }
 
-    private:
+      private:
         std::uint64_t next_;
         std::uint64_t remaining_;
     };
@@ -289,15 +283,12 @@ public:
         [[nodiscard]] constexpr Iterator end() const { return Iterator(0, 0); }
     };
     /// `for (AllocatedFrame<> f : frames.iter())`.
-    [[nodiscard]] constexpr View iter() const
-        requires(S == MemoryState::kAllocated)
-    {
+    [[nodiscard]] constexpr View iter() const requires(S == MemoryState::kAllocated) {
         return View{Iterator(range_.start().number(), range_.size_in_frames())};
     }
     /// The frame at `index` frames from the start, if inside.
     [[nodiscard]] constexpr Optional<AllocatedFrame<P>> get(std::uint64_t index) const
-        requires(S == MemoryState::kAllocated)
-    {
+        requires(S == MemoryState::kAllocated) {
         if (index >= range_.size_in_frames()) {
             return {};
         }
@@ -312,7 +303,7 @@ public:
         return a.range_.start() <=> b.range_.start();
     }
 
-private:
+  private:
     template <MemoryState, PageSize>
     friend class Frames;
 

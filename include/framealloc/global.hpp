@@ -20,8 +20,9 @@ inline constinit GlobalFrameAllocator g_default_frame_allocator{};
     return detail::g_default_frame_allocator;
 }
 
-[[nodiscard]] inline Result<IntoUnmappedFrames> init(Span<const PhysicalMemoryRegion> free_regions,
-                                                     Span<const PhysicalMemoryRegion> reserved_regions) {
+[[nodiscard]] inline Result<IntoUnmappedFrames> init(
+    Span<const PhysicalMemoryRegion> free_regions,
+    Span<const PhysicalMemoryRegion> reserved_regions) {
     return default_frame_allocator().init(free_regions, reserved_regions);
 }
 [[nodiscard]] inline Result<DeferredAllocation> allocate_frames_deferred(
@@ -42,12 +43,13 @@ inline constinit GlobalFrameAllocator g_default_frame_allocator{};
 [[nodiscard]] inline Result<AllocatedFrames<>> allocate_frames_by_bytes(std::uint64_t num_bytes) {
     return default_frame_allocator().allocate_frames_by_bytes(num_bytes);
 }
-[[nodiscard]] inline Result<AllocatedFrames<>> allocate_frames_by_bytes_at(PhysicalAddress address,
-                                                                           std::uint64_t num_bytes) {
+[[nodiscard]] inline Result<AllocatedFrames<>> allocate_frames_by_bytes_at(
+    PhysicalAddress address, std::uint64_t num_bytes) {
     return default_frame_allocator().allocate_frames_by_bytes_at(address, num_bytes);
 }
 template <typename F>
-[[nodiscard]] inline Result<Optional<AllocatedFrames<>>> inspect_then_allocate_free_frames(F&& func) {
+[[nodiscard]] inline Result<Optional<AllocatedFrames<>>> inspect_then_allocate_free_frames(
+    F&& func) {
     return default_frame_allocator().inspect_then_allocate_free_frames(static_cast<F&&>(func));
 }
 /// Theseus moves its allocator to heap storage implicitly; here it is one call.

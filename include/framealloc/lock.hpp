@@ -26,7 +26,7 @@ inline void cpu_relax() {
 }
 
 class FRAMEALLOC_CAPABILITY("mutex") SpinLock {
-public:
+  public:
     constexpr SpinLock() = default;
     SpinLock(const SpinLock&) = delete;
     SpinLock& operator=(const SpinLock&) = delete;
@@ -44,20 +44,20 @@ public:
     }
     void unlock() FRAMEALLOC_RELEASE() { held_.store(false, std::memory_order_release); }
 
-private:
+  private:
     std::atomic<bool> held_{false};
 };
 
 /// Holds a lock for one scope.
 template <BasicLockable L>
 class FRAMEALLOC_SCOPED_CAPABILITY LockGuard {
-public:
+  public:
     explicit LockGuard(L& lock) FRAMEALLOC_ACQUIRE(lock) : lock_(lock) { lock_.lock(); }
     ~LockGuard() FRAMEALLOC_RELEASE() { lock_.unlock(); }
     LockGuard(const LockGuard&) = delete;
     LockGuard& operator=(const LockGuard&) = delete;
 
-private:
+  private:
     L& lock_;
 };
 

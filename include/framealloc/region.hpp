@@ -18,9 +18,12 @@ enum class MemoryRegionType : std::uint8_t {
 
 [[nodiscard]] constexpr const char* to_string(MemoryRegionType type) {
     switch (type) {
-        case MemoryRegionType::kFree: return "free";
-        case MemoryRegionType::kReserved: return "reserved";
-        case MemoryRegionType::kUnknown: return "unknown";
+        case MemoryRegionType::kFree:
+            return "free";
+        case MemoryRegionType::kReserved:
+            return "reserved";
+        case MemoryRegionType::kUnknown:
+            return "unknown";
     }
     return "unknown";
 }
@@ -38,8 +41,9 @@ struct PhysicalMemoryRegion {
     /// to whole frames (a partial frame is not usable RAM); reserved memory
     /// grows outward (a partial frame is still not free). Bytes that wrap past
     /// 2^64 are kOverflow; bytes past the physical top are clipped to it.
-    [[nodiscard]] static constexpr Result<PhysicalMemoryRegion> from_bytes(
-        std::uint64_t start, std::uint64_t size_bytes, MemoryRegionType type) {
+    [[nodiscard]] static constexpr Result<PhysicalMemoryRegion> from_bytes(std::uint64_t start,
+                                                                           std::uint64_t size_bytes,
+                                                                           MemoryRegionType type) {
         if (size_bytes != 0 && size_bytes - 1 > ~0ULL - start) {
             return make_error(ErrorKind::kOverflow, "region wraps past 2^64");
         }

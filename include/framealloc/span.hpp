@@ -2,30 +2,30 @@
 // C++20). Used to pass region lists into init() without copying them.
 #pragma once
 
-#include <cstddef>
 #include <concepts>
+#include <cstddef>
 #include <type_traits>
 
 namespace framealloc {
 
 template <typename T>
 class Span {
-public:
+  public:
     constexpr Span() = default;
     constexpr Span(T* data, std::size_t size) : data_(data), size_(size) {}
     template <std::size_t N>
     // NOLINTNEXTLINE(google-explicit-constructor): arrays convert like std::span.
     constexpr Span(T (&array)[N]) : data_(array), size_(N) {}
     template <typename U>
-        requires std::is_convertible_v<U (*)[], T (*)[]>
+    requires std::is_convertible_v<U (*)[], T (*)[]>
     // NOLINTNEXTLINE(google-explicit-constructor): Span<U> -> Span<const U>.
     constexpr Span(Span<U> other) : data_(other.data()), size_(other.size()) {}
     /// Any contiguous container with data() and size() (std::vector, std::array, ...).
     template <typename C>
-        requires requires(C& c) {
-            { c.data() } -> std::convertible_to<T*>;
-            { c.size() } -> std::convertible_to<std::size_t>;
-        }
+    requires requires(C& c) {
+        { c.data() } -> std::convertible_to<T*>;
+        { c.size() } -> std::convertible_to<std::size_t>;
+    }
     // NOLINTNEXTLINE(google-explicit-constructor)
     constexpr Span(C& container) : data_(container.data()), size_(container.size()) {}
 
@@ -36,7 +36,7 @@ public:
     [[nodiscard]] constexpr T* begin() const { return data_; }
     [[nodiscard]] constexpr T* end() const { return data_ + size_; }
 
-private:
+  private:
     T* data_ = nullptr;
     std::size_t size_ = 0;
 };

@@ -46,9 +46,8 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::check() const FRAMEAL
                 bad("check: a cached frame is also free in the shared pool");
             }
             std::uint64_t hits = 0;
-            for_each_cached([&](std::uint64_t s2, std::uint64_t e2) {
-                hits += (s2 <= e && s <= e2) ? 1 : 0;
-            });
+            for_each_cached(
+                [&](std::uint64_t s2, std::uint64_t e2) { hits += (s2 <= e && s <= e2) ? 1 : 0; });
             if (hits != 1) {
                 bad("check: a frame is cached twice");
             }
@@ -96,14 +95,14 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::dump(Sink&& out) const 
         LockGuard<Lock> guard(lock_);
         engine_.regions(p).for_each([&](const detail::Node& n) {
             emit({"  region ", to_hex(n.start << Page4K::kShift).text, "-",
-                  to_hex(((n.end + 1) << Page4K::kShift) - 1).text, " (",
-                  to_dec(n.size()).text, " frames)"});
+                  to_hex(((n.end + 1) << Page4K::kShift) - 1).text, " (", to_dec(n.size()).text,
+                  " frames)"});
             return true;
         });
         engine_.chunks(p).for_each([&](const detail::Node& n) {
             emit({"  free   ", to_hex(n.start << Page4K::kShift).text, "-",
-                  to_hex(((n.end + 1) << Page4K::kShift) - 1).text, " (",
-                  to_dec(n.size()).text, " frames)"});
+                  to_hex(((n.end + 1) << Page4K::kShift) - 1).text, " (", to_dec(n.size()).text,
+                  " frames)"});
             return true;
         });
     }

@@ -92,7 +92,8 @@ inline Status RangeEngine::check() const {
         return disjoint;
     });
     if (!disjoint) {
-        return make_error(ErrorKind::kInvariantViolation, "check: general and reserved regions overlap");
+        return make_error(ErrorKind::kInvariantViolation,
+                          "check: general and reserved regions overlap");
     }
     // Every general chunk is in the bin of its size, and the bins hold nothing else.
     bool binned = true;

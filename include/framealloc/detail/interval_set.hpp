@@ -14,7 +14,7 @@
 namespace framealloc::detail {
 
 class IntervalSet {
-public:
+  public:
     constexpr IntervalSet() = default;
     void attach(NodePool* pool, SizeBins* bins) {
         pool_ = pool;
@@ -161,7 +161,7 @@ public:
         units_ = 0;
     }
 
-private:
+  private:
     template <typename F>
     bool walk(Index t, F& f) const {
         if (t == kNil) {

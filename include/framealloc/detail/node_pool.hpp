@@ -33,7 +33,7 @@ struct Node {
 };
 
 class NodePool {
-public:
+  public:
     constexpr NodePool() = default;
 
     /// Uses `nodes[0..count)` as storage (node 0 stays nil); forgets any earlier state.
@@ -108,7 +108,7 @@ public:
         --used_;
     }
 
-private:
+  private:
     // xorshift32: treap priorities only need to look random, not be random.
     std::uint32_t next_priority() {
         std::uint32_t x = seed_;

@@ -62,7 +62,7 @@ struct EnginePoolStats {
 };
 
 class RangeEngine {
-public:
+  public:
     static constexpr unsigned kGeneralPool = 1;
     static constexpr unsigned kReservedPool = 2;
     static constexpr unsigned kNewRegion = 4;
@@ -83,7 +83,8 @@ public:
     /// duplicated. On any error, abort_init() forgets everything.
     [[nodiscard]] Status begin_init(Node* storage, Index storage_count) {
         if (initialized_) {
-            return make_error(ErrorKind::kAlreadyInitialized, "the allocator is already initialised");
+            return make_error(ErrorKind::kAlreadyInitialized,
+                              "the allocator is already initialised");
         }
         pool_.attach(storage, storage_count);
         bins_ = SizeBins{};
@@ -168,7 +169,8 @@ public:
             return Taken{s, e, Pool::kReserved};
         }
         if (regions_[0].covers(s, e) || regions_[1].covers(s, e)) {
-            return make_error(ErrorKind::kAddressInUse, "some requested frames are already allocated");
+            return make_error(ErrorKind::kAddressInUse,
+                              "some requested frames are already allocated");
         }
         return make_error(ErrorKind::kOutsideAllocator,
                           "the range is partly outside the regions this allocator manages");
@@ -192,7 +194,8 @@ public:
             return make_error(ErrorKind::kBadRegion, "the region overlaps an existing region");
         }
         if (pool_.spare() < 2) {
-            return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left for the region");
+            return make_error(ErrorKind::kCapacityExhausted,
+                              "no bookkeeping node left for the region");
         }
         regions_[index(p)].add(s, e);
         chunks_[index(p)].add(s, e);
@@ -210,11 +213,13 @@ public:
             }
             const Index c = chunks.containing(s);
             if (c == kNil || pool_[c].end < e) {
-                return make_error(ErrorKind::kRegionBusy, "some frames of the region are allocated");
+                return make_error(ErrorKind::kRegionBusy,
+                                  "some frames of the region are allocated");
             }
             const Index need = splits_inside(c, s, e) + splits_inside(r, s, e);
             if (pool_.spare() < need) {
-                return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left to split");
+                return make_error(ErrorKind::kCapacityExhausted,
+                                  "no bookkeeping node left to split");
             }
             chunks.remove(c, s, e);
             regions.remove(regions.containing(s), s, e);
@@ -247,7 +252,7 @@ public:
     /// Validates every internal invariant; the first violation is the error.
     [[nodiscard]] Status check() const;
 
-private:
+  private:
     static constexpr int index(Pool p) { return static_cast<int>(p); }
 
     static constexpr std::uint64_t align_up(std::uint64_t v, std::uint64_t align) {

@@ -14,7 +14,7 @@
 namespace framealloc::detail {
 
 class SizeBins {
-public:
+  public:
     static constexpr unsigned kSubBits = 3;
     static constexpr unsigned kSub = 1U << kSubBits;
     static constexpr unsigned kCount = kSub + (64 - kSubBits) * kSub;  // 496
@@ -111,7 +111,7 @@ public:
     }
     [[nodiscard]] Index head(unsigned bin) const { return heads_[bin]; }
 
-private:
+  private:
     Index heads_[kCount] = {};
     std::uint64_t words_[kWords] = {};
     std::uint32_t summary_ = 0;
