@@ -161,6 +161,20 @@ TEST(Fdt, RegWhoseLengthDoesNotMatchTheCellsIsBadRegion) {
     EXPECT_EQ(parse_fdt(blob.data(), blob.size(), got).kind(), ErrorKind::kBadRegion);
 }
 
+TEST(Fdt, PropertyAfterASubnodeIsBadRegion) {
+    // Cell counts must be known before the children they describe are read.
+    FdtBuilder b;
+    b.begin_node("");
+    b.begin_node("memory@0");
+    b.property_string("device_type", "memory");
+    b.property_cells("reg", {0, 0x100000, 0x100000});
+    b.end_node();
+    b.property_u32("#size-cells", 2);
+    const std::vector<std::uint8_t> blob = b.finish();
+    Captured got;
+    EXPECT_EQ(parse_fdt(blob.data(), blob.size(), got).kind(), ErrorKind::kBadRegion);
+}
+
 TEST(Fdt, Version16BlobWithoutStructSizeStillParses) {
     std::vector<std::uint8_t> blob = sample_blob();
     blob[23] = 16;  // version 16: size_dt_struct is not there to be trusted

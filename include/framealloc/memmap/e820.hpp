@@ -58,8 +58,8 @@ inline constexpr std::uint32_t kE820AttrNonVolatile = 1U << 1;
 /// entry wraps past 2^64; any error the sink returns (parsing stops there).
 template <typename Sink>
 requires RegionSink<Sink>
-[[nodiscard]] Status parse_e820(const void* data, std::size_t size_bytes,
-                                          std::size_t entry_size, Sink&& sink) {
+[[nodiscard]] Status parse_e820(const void* data, std::size_t size_bytes, std::size_t entry_size,
+                                Sink&& sink) {
     if (entry_size != kE820EntrySize && entry_size != kE820ExtendedEntrySize) {
         return make_error(ErrorKind::kInvalidArgument, "e820 entry size must be 20 or 24");
     }

@@ -233,7 +233,7 @@ requires RegionSink<Sink>
                 return make_error(ErrorKind::kBadRegion, "device tree node name is unterminated");
             }
             if (depth >= 1 && depth <= 3) {
-                nodes[depth - 1].has_children = true;
+                nodes[depth].has_children = true;  // the node being entered's parent
             }
             ++depth;
             if (depth <= 3) {

@@ -42,8 +42,7 @@ inline constexpr std::size_t kMultiboot2EntryMinSize = 24;
 /// wraps past 2^64; any error the sink returns.
 template <typename Sink>
 requires RegionSink<Sink>
-[[nodiscard]] Status parse_multiboot1_mmap(const void* data, std::size_t size_bytes,
-                                                     Sink&& sink) {
+[[nodiscard]] Status parse_multiboot1_mmap(const void* data, std::size_t size_bytes, Sink&& sink) {
     if (size_bytes == 0) {
         return {};
     }
@@ -86,7 +85,7 @@ requires RegionSink<Sink>
 template <typename Sink>
 requires RegionSink<Sink>
 [[nodiscard]] Status parse_multiboot2_mmap_tag(const void* data, std::size_t size_bytes,
-                                                         Sink&& sink) {
+                                               Sink&& sink) {
     if (data == nullptr) {
         return make_error(ErrorKind::kInvalidArgument, "multiboot2 mmap tag is null");
     }
@@ -130,8 +129,9 @@ requires RegionSink<Sink>
 /// Errors: kInvalidArgument for a null buffer or when no such tag exists;
 /// kBadRegion when total_size is out of bounds, a tag's size is below 8 or
 /// runs past the structure, or the end tag is missing.
-[[nodiscard]] inline Result<Span<const unsigned char>> find_multiboot2_tag(
-    const void* info, std::size_t size_bytes, std::uint32_t type) {
+[[nodiscard]] inline Result<Span<const unsigned char>> find_multiboot2_tag(const void* info,
+                                                                           std::size_t size_bytes,
+                                                                           std::uint32_t type) {
     if (info == nullptr) {
         return make_error(ErrorKind::kInvalidArgument, "multiboot2 info is null");
     }
@@ -167,8 +167,7 @@ requires RegionSink<Sink>
 /// the loader gave no memory map) and of parse_multiboot2_mmap_tag().
 template <typename Sink>
 requires RegionSink<Sink>
-[[nodiscard]] Status parse_multiboot2_info(const void* info, std::size_t size_bytes,
-                                                     Sink&& sink) {
+[[nodiscard]] Status parse_multiboot2_info(const void* info, std::size_t size_bytes, Sink&& sink) {
     auto tag = find_multiboot2_tag(info, size_bytes, kMultiboot2TagMmap);
     if (!tag.has_value()) {
         return tag.error();

@@ -83,7 +83,7 @@ inline constexpr std::uint64_t kEfiPageSize = 4096;
 template <typename Sink>
 requires RegionSink<Sink>
 [[nodiscard]] Status parse_uefi(const void* data, std::size_t size_bytes,
-                                          std::size_t descriptor_size, Sink&& sink) {
+                                std::size_t descriptor_size, Sink&& sink) {
     if (descriptor_size < kEfiDescriptorMinSize) {
         return make_error(ErrorKind::kInvalidArgument,
                           "UEFI descriptor size is smaller than EFI_MEMORY_DESCRIPTOR");
