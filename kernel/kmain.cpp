@@ -1,14 +1,19 @@
 // The C++ entry point of the demo kernel, called by boot.S in long mode with
 // the Multiboot1 magic and the physical address of the info block. It brings
 // up the console, runs global constructors, installs exception reporting,
-// reads the memory map and then runs the self-test; the result is reported on
-// COM1 and through QEMU's exit status, which is what tests/kernel checks.
+// reads the memory map, brings up framealloc, page tables and the heap, and
+// runs the self-test; the result is reported on COM1 and through QEMU's exit
+// status, which is what tests/kernel checks. It also defines the two hooks
+// framealloc's core leaves to the kernel.
 #include <cstdint>
 
 #include "console.hpp"
+#include "framealloc/framealloc.hpp"
+#include "memory.hpp"
 #include "multiboot.hpp"
 #include "platform.hpp"
 #include "runtime.hpp"
+#include "selftest.hpp"
 #include "traps.hpp"
 
 extern "C" char __kernel_start[];
@@ -29,27 +34,16 @@ ConstructorProbe constructor_probe;
 
 BootInfo boot_info;
 
-void print_memory_map(const BootInfo& info) {
-    kprintf("framealloc-kernel: memory map (%zu entries):\n", info.memory_map_count);
-    std::uint64_t usable = 0;
-    for (std::size_t i = 0; i < info.memory_map_count; ++i) {
-        const MemoryMapEntry& entry = info.memory_map[i];
-        kprintf("  [0x%016lx - 0x%016lx) %s\n", entry.base, entry.base + entry.length,
-                multiboot_type_name(entry.type));
-        if (entry.type == 1) {
-            usable += entry.length;
-        }
-    }
-    kprintf("framealloc-kernel: usable RAM %lu KiB\n", usable / 1024);
-    if (info.memory_map_dropped != 0) {
-        kprintf("framealloc-kernel: warning: %zu memory-map entries did not fit\n",
-                info.memory_map_dropped);
-    }
+void print_boot_data(const BootInfo& info) {
     for (std::size_t i = 0; i < info.boot_range_count; ++i) {
         const BootRange& range = info.boot_ranges[i];
-        kprintf("  boot data [0x%lx - 0x%lx) %s\n", range.base, range.base + range.length,
+        kprintf("  loader data [0x%lx - 0x%lx) %s\n", range.base, range.base + range.length,
                 range.what);
     }
+}
+
+void print_dump_line(const char* line) {
+    kprintf("  %s\n", line);
 }
 
 }  // namespace
@@ -74,8 +68,24 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
     if (boot_info.loader_name != nullptr) {
         kprintf("framealloc-kernel: loaded by %s\n", boot_info.loader_name);
     }
-    print_memory_map(boot_info);
+    print_boot_data(boot_info);
 
-    kprintf("framealloc-kernel: selftest passed: boot path only\n");
+    memory_init(boot_info);
+    const SelftestSummary summary = run_selftest();
+    framealloc::default_frame_allocator().dump(print_dump_line);
+    kprintf(
+        "framealloc-kernel: selftest passed: %lu allocations, %lu frames verified, "
+        "free=%lu/%lu\n",
+        summary.allocations, summary.frames_verified, summary.free_frames, summary.total_frames);
     qemu_exit(kExitSuccess);
+}
+
+// framealloc's panic hook: a kernel bug it cannot report as an error value.
+extern "C" void framealloc_panic(const char* message) {
+    kernel::kpanic("framealloc: %s", message);
+}
+
+// One CPU, so the per-CPU fast path always uses cache 0.
+extern "C" unsigned framealloc_cpu_id() {
+    return 0;
 }

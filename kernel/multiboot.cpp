@@ -52,15 +52,6 @@ static_assert(offsetof(MultibootInfo, boot_loader_name) == 64);
 static_assert(offsetof(MultibootInfo, framebuffer_addr) == 88);
 static_assert(sizeof(MultibootInfo) == 116);
 
-// `size` counts the bytes after itself, so entries may grow in later versions.
-struct [[gnu::packed]] MultibootMmapEntry {
-    std::uint32_t size;
-    std::uint64_t base_addr;
-    std::uint64_t length;
-    std::uint32_t type;
-};
-static_assert(sizeof(MultibootMmapEntry) == 24);
-
 struct [[gnu::packed]] MultibootModule {
     std::uint32_t mod_start;
     std::uint32_t mod_end;
@@ -78,30 +69,17 @@ std::uint64_t string_bytes(const char* text) {
 }
 
 void add_boot_range(BootInfo& out, std::uint64_t base, std::uint64_t length, const char* what) {
-    if (length == 0 || out.boot_range_count == BootInfo::kMaxBootRanges) {
+    if (length == 0) {
+        return;
+    }
+    if (out.boot_range_count == BootInfo::kMaxBootRanges) {
+        ++out.boot_ranges_dropped;
         return;
     }
     out.boot_ranges[out.boot_range_count++] = BootRange{base, length, what};
 }
 
 }  // namespace
-
-const char* multiboot_type_name(std::uint32_t type) {
-    switch (type) {
-        case 1:
-            return "available";
-        case 2:
-            return "reserved";
-        case 3:
-            return "ACPI reclaimable";
-        case 4:
-            return "ACPI NVS";
-        case 5:
-            return "bad RAM";
-        default:
-            return "other";
-    }
-}
 
 bool parse_multiboot_info(std::uint32_t magic, std::uint32_t info_phys, BootInfo& out,
                           const char** error) {
@@ -120,20 +98,6 @@ bool parse_multiboot_info(std::uint32_t magic, std::uint32_t info_phys, BootInfo
     out.mmap_addr = info->mmap_addr;
     out.mmap_length = info->mmap_length;
     add_boot_range(out, info->mmap_addr, info->mmap_length, "multiboot memory map");
-    std::uint64_t offset = 0;
-    // An entry is only read when its fixed part lies inside the buffer, so a
-    // corrupt `size` field cannot walk the parser off into unrelated memory.
-    while (offset + sizeof(MultibootMmapEntry) <= info->mmap_length) {
-        const auto* entry = reinterpret_cast<const MultibootMmapEntry*>(
-            static_cast<std::uintptr_t>(info->mmap_addr + offset));
-        if (out.memory_map_count < BootInfo::kMaxMemoryMapEntries) {
-            out.memory_map[out.memory_map_count++] =
-                MemoryMapEntry{entry->base_addr, entry->length, entry->type};
-        } else {
-            ++out.memory_map_dropped;
-        }
-        offset += static_cast<std::uint64_t>(entry->size) + sizeof(entry->size);
-    }
 
     if ((info->flags & kFlagCommandLine) != 0 && info->cmdline != 0) {
         out.command_line =

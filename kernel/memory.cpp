@@ -1,0 +1,232 @@
+// Memory bring-up: turns the Multiboot map into framealloc regions, claims the
+// frames the kernel already uses, and builds page tables and the heap out of
+// frames framealloc hands out while it still runs on its built-in early
+// storage. The heap's grow path is where framealloc and the heap meet: the
+// heap asks framealloc for frames with allocate_frames_deferred(), adds them
+// as an arena, and only then lets the DeferredAllocAction run -- that action
+// may grow framealloc's own bookkeeping from this very heap, which now has
+// the room to serve it.
+#include "memory.hpp"
+
+#include <new>
+#include <utility>
+
+#include "console.hpp"
+#include "framealloc/framealloc.hpp"
+#include "framealloc/memmap.hpp"
+#include "paging.hpp"
+
+extern "C" char __kernel_start[];
+extern "C" char __kernel_end[];
+
+namespace kernel {
+namespace {
+
+using framealloc::AllocRequest;
+using framealloc::PhysicalAddress;
+using framealloc::PhysicalMemoryRegion;
+
+constexpr std::uint64_t kFourGiB = std::uint64_t{4} << 30;
+constexpr std::uint64_t kLowMemoryEnd = 1 << 20;
+// The first arena is deliberately smaller than what move_to_heap() asks for
+// (node array plus per-CPU caches, about 80 KiB), so the heap already has to
+// grow from inside framealloc's allocate hook during the move.
+constexpr std::uint64_t kInitialHeapFrames = 8;
+constexpr std::uint64_t kHeapGrowMinFrames = 32;
+constexpr std::size_t kHeapLowWater = 16 * 1024;
+// Room at the start of an arena for the handle that owns the arena's frames.
+constexpr std::size_t kArenaHeaderBytes = 64;
+static_assert(sizeof(framealloc::AllocatedFrames<>) <= kArenaHeaderBytes);
+
+constinit Heap heap;
+constinit MemoryFacts facts;
+std::uint64_t heap_frames = 0;
+// The kernel image is in use from the first instruction; the handle says so
+// to framealloc (nobody can allocate these frames, not even by address) and
+// is never destroyed, as a mapped handle must not be.
+constinit framealloc::MappedFrames<> kernel_image;
+
+[[noreturn]] void fail(const char* step, const framealloc::Error& error) {
+    kpanic("%s: %s (%s)", step, framealloc::to_string(error.kind), error.message);
+}
+
+template <typename T>
+T take(framealloc::Result<T>&& result, const char* step) {
+    if (!result) {
+        fail(step, result.error());
+    }
+    return std::move(result.value());
+}
+
+void check_status(const framealloc::Status& status, const char* step) {
+    if (!status) {
+        fail(step, status.error());
+    }
+}
+
+void print_allocator_state(const char* when) {
+    const framealloc::FrameStats st = framealloc::default_frame_allocator().stats();
+    kprintf(
+        "framealloc-kernel: %s: %s mode, general free %lu/%lu frames in %lu chunks, "
+        "reserved %lu frames, nodes %u used + %u reserved of %u\n",
+        when, st.heap_mode ? "heap" : "early", st.general.free_frames, st.general.total_frames,
+        st.general.free_chunks, st.reserved.total_frames, st.nodes_used, st.nodes_reserved,
+        st.nodes_capacity);
+}
+
+// Page-table frames must be reachable through the boot tables while the new
+// ones are built, hence below 4 GiB. They go to the page tables for good.
+bool page_table_frame(void*, std::uint64_t* phys) {
+    auto frames =
+        framealloc::default_frame_allocator().allocate(AllocRequest::frames(1).below(kFourGiB));
+    if (!frames) {
+        return false;
+    }
+    *phys = frames.value().start_address().value();
+    (void)std::move(frames.value()).into_mapped().into_page_table();
+    ++facts.page_table_frames;
+    ++facts.early_allocations;
+    return true;
+}
+
+// Takes `frames` frames from framealloc and gives them to the heap. Memory is
+// identity-mapped, so a frame's physical address is the arena's pointer.
+bool add_heap_arena(std::uint64_t frames) {
+    auto allocation = framealloc::allocate_frames_deferred({}, frames);
+    if (!allocation) {
+        return false;
+    }
+    framealloc::DeferredAllocation deferred = std::move(allocation.value());
+    if (!framealloc::default_frame_allocator().heap_mode()) {
+        ++facts.early_allocations;
+    }
+    auto* base = reinterpret_cast<char*>(deferred.frames.start_address().value());
+    std::size_t bytes = deferred.frames.size_in_bytes();
+    // The arena owns its frames through a handle stored in its own first bytes.
+    new (base) framealloc::AllocatedFrames<>(std::move(deferred.frames));
+    heap.add_arena(base + kArenaHeaderBytes, bytes - kArenaHeaderBytes);
+    heap_frames += frames;
+    // Only now may framealloc refill its bookkeeping from the heap.
+    deferred.action.run();
+    return true;
+}
+
+// Heap::GrowFunction: called from inside Heap::allocate(), which may itself be
+// running inside one of framealloc's heap hooks.
+bool grow_heap(void*, std::size_t min_bytes) {
+    std::uint64_t frames = (min_bytes + kArenaHeaderBytes + 4095) / 4096;
+    return add_heap_arena(frames < kHeapGrowMinFrames ? kHeapGrowMinFrames : frames);
+}
+
+void* heap_allocate(void*, std::size_t bytes, std::size_t align) {
+    return heap.allocate(bytes, align);
+}
+
+void heap_deallocate(void*, void* memory, std::size_t bytes, std::size_t align) {
+    heap.deallocate(memory, bytes, align);
+}
+
+void print_regions(const framealloc::memmap::RegionList<64>& regions) {
+    kprintf("framealloc-kernel: firmware memory map:\n");
+    for (const auto list : {regions.free_regions(), regions.reserved_regions()}) {
+        for (const PhysicalMemoryRegion& r : list) {
+            kprintf("  [0x%016lx - 0x%016lx) %s\n", r.frames.start_address().value(),
+                    (r.frames.end().number() + 1) * 4096, framealloc::to_string(r.type));
+        }
+    }
+}
+
+void add_region(framealloc::memmap::RegionList<64>& regions, std::uint64_t base,
+                std::uint64_t length, const char* what) {
+    auto region = take(
+        PhysicalMemoryRegion::from_bytes(base, length, framealloc::MemoryRegionType::kReserved),
+        what);
+    check_status(regions.add(region), what);
+}
+
+}  // namespace
+
+void memory_init(const BootInfo& boot) {
+    // 1. The firmware map, parsed by framealloc's own Multiboot1 parser.
+    static framealloc::memmap::RegionList<64> regions;
+    check_status(framealloc::memmap::parse_multiboot1_mmap(
+                     reinterpret_cast<const void*>(boot.mmap_addr), boot.mmap_length, regions),
+                 "parsing the Multiboot memory map");
+    for (const PhysicalMemoryRegion& r : regions.free_regions()) {
+        std::uint64_t end = (r.frames.end().number() + 1) * 4096;
+        facts.ram_top = end > facts.ram_top ? end : facts.ram_top;
+    }
+    print_regions(regions);
+
+    // 2. What is already in use: the low 1 MiB (BIOS data, EBDA, option
+    // ROMs), the kernel image, and everything the loader left for us.
+    facts.kernel_image_start = reinterpret_cast<std::uintptr_t>(__kernel_start);
+    std::uint64_t image_bytes = static_cast<std::uint64_t>(__kernel_end - __kernel_start);
+    facts.kernel_image_frames = image_bytes / 4096;
+    add_region(regions, 0, kLowMemoryEnd, "reserving the low 1 MiB");
+    add_region(regions, facts.kernel_image_start, image_bytes, "reserving the kernel image");
+    if (boot.boot_ranges_dropped != 0) {
+        kpanic("too many loader data ranges to reserve");
+    }
+    for (std::size_t i = 0; i < boot.boot_range_count; ++i) {
+        add_region(regions, boot.boot_ranges[i].base, boot.boot_ranges[i].length,
+                   boot.boot_ranges[i].what);
+    }
+    kprintf("framealloc-kernel: %zu free and %zu reserved regions, RAM top 0x%lx\n",
+            regions.free_regions().size(), regions.reserved_regions().size(), facts.ram_top);
+
+    // 3. framealloc, on its built-in early storage.
+    (void)take(framealloc::init(regions.free_regions(), regions.reserved_regions()),
+               "framealloc init");
+    kernel_image = take(framealloc::allocate_frames_at(
+                            PhysicalAddress::new_canonical(facts.kernel_image_start),
+                            facts.kernel_image_frames),
+                        "claiming the kernel image")
+                       .into_mapped();
+    print_allocator_state("after init");
+
+    // 4. Page tables from allocated frames, covering all RAM (above 4 GiB too).
+    IdentityMapInfo map{};
+    const char* why = nullptr;
+    if (!install_identity_map(facts.ram_top, page_table_frame, nullptr, &map, &why)) {
+        kpanic("building page tables: %s", why);
+    }
+    kprintf(
+        "framealloc-kernel: early mode: %u page-table frames allocated, identity map "
+        "0-0x%lx installed\n",
+        map.table_frames, map.mapped_bytes);
+
+    // 5. The heap, from frames, still with framealloc in early mode.
+    heap.set_grow_function(grow_heap, nullptr, kHeapLowWater);
+    if (!add_heap_arena(kInitialHeapFrames)) {
+        kpanic("no frames for the first heap arena");
+    }
+    kprintf("framealloc-kernel: early mode: heap arena of %lu frames allocated\n", heap_frames);
+    print_allocator_state("before move_to_heap");
+
+    // 6. framealloc moves its bookkeeping onto that heap.
+    framealloc::HeapHooks hooks;
+    hooks.allocate = heap_allocate;
+    hooks.deallocate = heap_deallocate;
+    check_status(framealloc::move_to_heap(hooks), "move_to_heap");
+    const HeapStats hs = heap.stats();
+    kprintf(
+        "framealloc-kernel: moved to heap: heap %zu KiB in %zu arenas (%zu grows), "
+        "%zu KiB free\n",
+        hs.arena_bytes / 1024, hs.arenas, hs.grows, hs.free_bytes / 1024);
+    print_allocator_state("after move_to_heap");
+}
+
+const MemoryFacts& memory_facts() {
+    return facts;
+}
+
+Heap& kernel_heap() {
+    return heap;
+}
+
+std::uint64_t heap_frames_taken() {
+    return heap_frames;
+}
+
+}  // namespace kernel

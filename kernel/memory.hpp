@@ -1,0 +1,40 @@
+// Memory bring-up for the demo kernel, in the order a real kernel needs it:
+// firmware map -> framealloc (early mode, fixed storage) -> page tables built
+// from allocated frames -> a heap built from allocated frames -> framealloc
+// moved onto that heap. After memory_init() returns, framealloc's default
+// allocator is in heap mode and the kernel heap grows on demand by taking
+// frames from it.
+#pragma once
+
+#include <cstdint>
+
+#include "heap.hpp"
+#include "multiboot.hpp"
+
+namespace kernel {
+
+/// What the rest of the kernel (the self-test) needs to know about memory.
+struct MemoryFacts {
+    /// One past the last byte of usable RAM; everything below is mapped.
+    std::uint64_t ram_top = 0;
+    std::uint64_t kernel_image_start = 0;
+    std::uint64_t kernel_image_frames = 0;
+    /// Frames taken before the heap existed (page tables, first heap arena).
+    std::uint64_t early_allocations = 0;
+    std::uint32_t page_table_frames = 0;
+};
+
+/// Runs the whole sequence above; panics (fails the QEMU run) on any error.
+void memory_init(const BootInfo& boot);
+
+[[nodiscard]] const MemoryFacts& memory_facts();
+
+/// The kernel heap, backed by frames from framealloc.
+[[nodiscard]] Heap& kernel_heap();
+
+/// Frames the heap has taken from framealloc so far (they are never given
+/// back: the heap does not shrink), so a caller can tell heap growth apart
+/// from leaked frames when comparing allocator statistics.
+[[nodiscard]] std::uint64_t heap_frames_taken();
+
+}  // namespace kernel
