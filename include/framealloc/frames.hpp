@@ -87,6 +87,7 @@ struct FramesPair {
 template <PageSize P = Page4K>
 class AllocatedFrame {
   public:
+    constexpr AllocatedFrame() = default;
     constexpr explicit AllocatedFrame(Frame<P> frame) : frame_(frame) {}
     [[nodiscard]] constexpr Frame<P> frame() const { return frame_; }
     [[nodiscard]] constexpr Frame<P> operator*() const { return frame_; }

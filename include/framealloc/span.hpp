@@ -21,13 +21,14 @@ class Span {
     // NOLINTNEXTLINE(google-explicit-constructor): Span<U> -> Span<const U>.
     constexpr Span(Span<U> other) : data_(other.data()), size_(other.size()) {}
     /// Any contiguous container with data() and size() (std::vector, std::array, ...).
+    /// A temporary works too; the span must then not outlive the full expression.
     template <typename C>
-    requires requires(C& c) {
+    requires requires(C&& c) {
         { c.data() } -> std::convertible_to<T*>;
         { c.size() } -> std::convertible_to<std::size_t>;
     }
     // NOLINTNEXTLINE(google-explicit-constructor)
-    constexpr Span(C& container) : data_(container.data()), size_(container.size()) {}
+    constexpr Span(C&& container) : data_(container.data()), size_(container.size()) {}
 
     [[nodiscard]] constexpr T* data() const { return data_; }
     [[nodiscard]] constexpr std::size_t size() const { return size_; }
