@@ -1,0 +1,146 @@
+// Statistics: exact totals, free and allocated counts per pool, free chunks,
+// largest free chunk and the fragmentation figure after known sequences. Every
+// expected number is worked out by hand from the regions set up here.
+#include <gtest/gtest.h>
+
+#include "feature_test_util.hpp"
+
+namespace framealloc::test {
+namespace {
+
+// General: frames 256..355 (100) and 4096..4351 (256). Reserved: 32 frames at
+// 0xe0000 and one at 0xfee00000.
+std::unique_ptr<FrameAllocator> machine() {
+    return make_allocator({free_region(kMiB, 100 * kFrame), free_region(16 * kMiB, kMiB)},
+                          {reserved_region(0xe0000, 128 * kKiB), reserved_region(0xfee00000, 1)});
+}
+
+TEST(Stats, FreshAllocatorCountsEveryRegion) {
+    auto alloc = machine();
+    const FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.total_frames, 356U);
+    EXPECT_EQ(st.general.free_frames, 356U);
+    EXPECT_EQ(st.general.allocated_frames, 0U);
+    EXPECT_EQ(st.general.free_chunks, 2U);
+    EXPECT_EQ(st.general.largest_free_chunk, 256U);
+    EXPECT_EQ(st.reserved.total_frames, 33U);
+    EXPECT_EQ(st.reserved.free_frames, 33U);
+    EXPECT_EQ(st.reserved.free_chunks, 2U);
+    EXPECT_EQ(st.reserved.largest_free_chunk, 32U);
+    EXPECT_EQ(st.cached_frames, 0U);
+    EXPECT_FALSE(st.heap_mode);
+    // 1000 * (1 - 256/356) = 1000 - 719 (integer division).
+    EXPECT_EQ(st.fragmentation_permille(), 281U);
+}
+
+TEST(Stats, ExactAfterAKnownSequence) {
+    auto alloc = machine();
+    // Frames 4196..4201 out of the middle of the 256-frame chunk: 100 + 150 left.
+    auto mid = alloc->allocate_frames_at(phys(16 * kMiB + 100 * kFrame), 6);
+    ASSERT_TRUE(mid);
+    auto lapic = alloc->allocate_frames_at(phys(0xfee00000), 1);
+    ASSERT_TRUE(lapic);
+    FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.free_frames, 350U);
+    EXPECT_EQ(st.general.allocated_frames, 6U);
+    EXPECT_EQ(st.general.free_chunks, 3U);
+    EXPECT_EQ(st.general.largest_free_chunk, 150U);
+    EXPECT_EQ(st.fragmentation_permille(), 1000U - 150U * 1000U / 350U);  // 572
+    EXPECT_EQ(st.reserved.free_frames, 32U);
+    EXPECT_EQ(st.reserved.allocated_frames, 1U);
+    EXPECT_EQ(st.reserved.free_chunks, 1U);
+
+    // The whole 100-frame chunk: one chunk fewer.
+    auto low = alloc->allocate_frames_at(phys(kMiB), 100);
+    ASSERT_TRUE(low);
+    st = alloc->stats();
+    EXPECT_EQ(st.general.free_frames, 250U);
+    EXPECT_EQ(st.general.free_chunks, 2U);
+    EXPECT_EQ(st.general.largest_free_chunk, 150U);
+    EXPECT_EQ(st.fragmentation_permille(), 400U);  // 1000 - 150000/250
+
+    mid = AllocatedFrames<>();
+    lapic = AllocatedFrames<>();
+    low = AllocatedFrames<>();
+    st = alloc->stats();
+    EXPECT_EQ(st.general.free_frames, 356U);
+    EXPECT_EQ(st.general.free_chunks, 2U);
+    EXPECT_EQ(st.general.largest_free_chunk, 256U);
+    EXPECT_EQ(st.reserved.free_frames, 33U);
+    EXPECT_EQ(st.nodes_reserved, 0U);  // no handle alive, no node promised
+}
+
+TEST(Stats, CheckerboardIsNearlyFullyFragmented) {
+    auto alloc = make_allocator({PhysicalMemoryRegion(frames(64, 64), MemoryRegionType::kFree)});
+    auto all = alloc->allocate_frames(64);
+    ASSERT_TRUE(all);
+    // Keep every odd frame: split off singles and drop the even ones.
+    std::vector<AllocatedFrames<>> odd;
+    AllocatedFrames<> rest = std::move(all.value());
+    for (int i = 0; i < 32; ++i) {
+        auto even = rest.split_at(rest.start() + 1);
+        ASSERT_TRUE(even);
+        auto odd_rest = even->second.split_at(even->second.start() + 1);
+        ASSERT_TRUE(odd_rest);
+        odd.push_back(std::move(odd_rest->first));
+        rest = std::move(odd_rest->second);
+    }
+    const FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.free_frames, 32U);
+    EXPECT_EQ(st.general.free_chunks, 32U);
+    EXPECT_EQ(st.general.largest_free_chunk, 1U);
+    EXPECT_EQ(st.fragmentation_permille(), 1000U - 1000U / 32U);  // 969
+    odd.clear();
+    EXPECT_EQ(alloc->stats().fragmentation_permille(), 0U);
+    EXPECT_EQ(alloc->stats().general.free_chunks, 1U);
+}
+
+TEST(Stats, EmptyOrExhaustedPoolReportsZeroFragmentation) {
+    auto alloc = make_allocator({free_region(kMiB, 8 * kFrame)});
+    auto all = alloc->allocate_frames(8);
+    ASSERT_TRUE(all);
+    const FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.free_frames, 0U);
+    EXPECT_EQ(st.general.largest_free_chunk, 0U);
+    EXPECT_EQ(st.fragmentation_permille(), 0U);
+}
+
+TEST(Stats, PerCpuCachedFramesCountAsFreeAndAsSplinters) {
+    auto alloc = make_heap_allocator({free_region(kMiB, kMiB)});
+    set_current_cpu(3);
+    auto one = alloc->allocate_frames(1);
+    ASSERT_TRUE(one);
+    // The cache took one batch of kSmallBatch frames and handed one out.
+    constexpr std::uint64_t kBatch = detail::CpuCache::kSmallBatch;
+    FrameStats st = alloc->stats();
+    EXPECT_TRUE(st.heap_mode);
+    EXPECT_EQ(st.cached_frames, kBatch - 1);
+    EXPECT_EQ(st.general.free_frames, 255U);
+    EXPECT_EQ(st.general.allocated_frames, 1U);
+    EXPECT_EQ(st.general.largest_free_chunk, 256U - kBatch);
+    EXPECT_EQ(st.fragmentation_permille(), 1000U - (256U - kBatch) * 1000U / 255U);
+    alloc->drain_cpu_caches();
+    st = alloc->stats();
+    EXPECT_EQ(st.cached_frames, 0U);
+    EXPECT_EQ(st.general.free_frames, 255U);
+    EXPECT_EQ(st.general.free_chunks, 1U);
+    EXPECT_EQ(st.general.largest_free_chunk, 255U);
+    EXPECT_EQ(st.fragmentation_permille(), 0U);
+}
+
+TEST(Stats, HotPlugAndOfflineMoveTheTotals) {
+    auto alloc = machine();
+    ASSERT_TRUE(alloc->add_region(free_region(64 * kMiB, 2 * kMiB)).ok());
+    ASSERT_TRUE(alloc->add_region(reserved_region(0xd0000000, 16 * kFrame)).ok());
+    FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.total_frames, 356U + 512U);
+    EXPECT_EQ(st.general.largest_free_chunk, 512U);
+    EXPECT_EQ(st.reserved.total_frames, 33U + 16U);
+    ASSERT_TRUE(alloc->take_offline(free_region(kMiB, 100 * kFrame).frames).ok());
+    st = alloc->stats();
+    EXPECT_EQ(st.general.total_frames, 256U + 512U);
+    EXPECT_EQ(st.general.free_chunks, 2U);
+}
+
+}  // namespace
+}  // namespace framealloc::test
