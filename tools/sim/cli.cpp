@@ -1,0 +1,301 @@
+// Argument parsing and the two subcommands. Everything that can be wrong
+// with the input is reported here, before the allocator is touched, with the
+// file (and line) at fault.
+#include "cli.hpp"
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "json.hpp"
+#include "machine_map.hpp"
+#include "progress.hpp"
+#include "report.hpp"
+#include "simulator.hpp"
+#include "svg.hpp"
+#include "trace.hpp"
+#include "workloads.hpp"
+
+#if FRAMEALLOC_SIM_HAVE_MEMMAP
+#include "memmap_text.hpp"
+#endif
+
+namespace framealloc::sim {
+namespace {
+
+constexpr const char* kDefaultSvg = "framealloc-sim.svg";
+
+void print_help(std::ostream& out) {
+    out << "framealloc-sim: replays a machine's memory life on framealloc and draws it.\n"
+           "\n"
+           "usage:\n"
+           "  framealloc-sim run [options]    run a workload or trace, print a summary, draw an "
+           "SVG\n"
+           "  framealloc-sim regions FILE     print the regions a memory-map file produces\n"
+           "  framealloc-sim --help           this text\n"
+           "\n"
+           "run options:\n"
+           "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log);\n"
+           "                    default: a built-in 16 GiB x86 desktop\n"
+           "  --workload NAME   built-in workload (default: mixed)\n"
+           "  --trace FILE      replay a trace file instead of a workload\n"
+           "  --ops N           number of operations (default: the workload's own; a trace\n"
+           "                    runs to its end unless N is smaller)\n"
+           "  --seed S          random seed (default 1); equal seeds give equal results\n"
+           "  --svg OUT.svg     picture of physical memory (default ./"
+        << kDefaultSvg
+        << ")\n"
+           "  --no-svg          do not write a picture\n"
+           "  --json OUT.json   machine-readable results (no timings, so it is reproducible)\n"
+           "  --quiet           no summary and no progress bar; errors only\n"
+           "\nworkloads:\n";
+    for (const WorkloadInfo& w : workloads()) {
+        out << "  " << w.name << std::string(12 - std::string(w.name).size(), ' ') << w.summary
+            << " (" << w.default_ops << " ops)\n";
+    }
+    out << "\ntrace lines (counts in 4 KiB frames, or bytes with K/M/G; addresses in bytes):\n"
+           "  alloc N [align=A] [below=ADDR] [boundary=B] [id=NAME] [cpu=C]\n"
+           "  alloc-at ADDR N [id=NAME] [cpu=C]\n"
+           "  alloc-huge N [id=NAME] [cpu=C]     N 2 MiB frames\n"
+           "  free NAME [cpu=C]\n"
+           "  heap                               the kernel heap is up (default: from the start)\n"
+           "  # comment\n"
+           "\nexit status: 0 ok, 1 an allocator invariant broke, 2 bad usage or input\n";
+}
+
+struct RunOptions {
+    std::string map_path;
+    std::string workload = "mixed";
+    bool workload_given = false;
+    std::string trace_path;
+    std::optional<std::uint64_t> ops;
+    std::uint64_t seed = 1;
+    std::string svg_path = kDefaultSvg;
+    bool svg = true;
+    std::string json_path;
+    bool quiet = false;
+};
+
+bool read_file(const std::string& path, std::string& text) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return false;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+    return true;
+}
+
+// Parses `run` options; on error writes to `err` and returns false.
+bool parse_run_options(const std::vector<std::string>& args, RunOptions& o, std::ostream& err) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const auto value = [&](std::string& into) {
+            if (i + 1 >= args.size()) {
+                err << "framealloc-sim: " << a << " needs a value\n";
+                return false;
+            }
+            into = args[++i];
+            return true;
+        };
+        const auto number = [&](std::uint64_t& into) {
+            std::string text;
+            bool unit = false;
+            if (!value(text)) {
+                return false;
+            }
+            if (!parse_number(text, into, unit) || unit) {
+                err << "framealloc-sim: " << a << " needs a number, got '" << text << "'\n";
+                return false;
+            }
+            return true;
+        };
+        std::uint64_t n = 0;
+        if (a == "--map") {
+            if (!value(o.map_path)) {
+                return false;
+            }
+        } else if (a == "--workload") {
+            if (!value(o.workload)) {
+                return false;
+            }
+            o.workload_given = true;
+        } else if (a == "--trace") {
+            if (!value(o.trace_path)) {
+                return false;
+            }
+        } else if (a == "--ops") {
+            if (!number(n)) {
+                return false;
+            }
+            o.ops = n;
+        } else if (a == "--seed") {
+            if (!number(o.seed)) {
+                return false;
+            }
+        } else if (a == "--svg") {
+            if (!value(o.svg_path)) {
+                return false;
+            }
+            o.svg = true;
+        } else if (a == "--no-svg") {
+            o.svg = false;
+        } else if (a == "--json") {
+            if (!value(o.json_path)) {
+                return false;
+            }
+        } else if (a == "--quiet" || a == "-q") {
+            o.quiet = true;
+        } else {
+            err << "framealloc-sim: unknown option '" << a << "' for run (see --help)\n";
+            return false;
+        }
+    }
+    if (o.workload_given && !o.trace_path.empty()) {
+        err << "framealloc-sim: give --workload or --trace, not both\n";
+        return false;
+    }
+    return true;
+}
+
+template <typename Writer>
+bool write_output(const std::string& path, std::ostream& err, Writer&& writer) {
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+        err << "framealloc-sim: cannot write " << path << "\n";
+        return false;
+    }
+    writer(file);
+    file.close();
+    if (!file) {
+        err << "framealloc-sim: error writing " << path << "\n";
+        return false;
+    }
+    return true;
+}
+
+int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    RunOptions o;
+    if (!parse_run_options(args, o, err)) {
+        return kExitUsage;
+    }
+    MachineMap map = builtin_map();
+    if (!o.map_path.empty()) {
+        std::string why;
+        if (!load_map_file(o.map_path, map, why)) {
+            err << "framealloc-sim: bad map file " << why << "\n";
+            return kExitUsage;
+        }
+    }
+    const std::uint64_t usable = usable_frames(map);
+    if (usable == 0) {
+        err << "framealloc-sim: the map " << map.description << " has no usable memory\n";
+        return kExitUsage;
+    }
+
+    std::unique_ptr<OpSource> source;
+    std::uint64_t max_ops = 0;
+    if (!o.trace_path.empty()) {
+        std::string text;
+        if (!read_file(o.trace_path, text)) {
+            err << "framealloc-sim: cannot read trace " << o.trace_path << "\n";
+            return kExitUsage;
+        }
+        std::vector<Op> ops;
+        TraceError why;
+        if (!parse_trace(text, ops, why)) {
+            err << "framealloc-sim: " << o.trace_path << ":" << why.line << ": " << why.message
+                << "\n";
+            return kExitUsage;
+        }
+        max_ops = o.ops.value_or(ops.size());
+        source = std::make_unique<TraceSource>("trace " + o.trace_path, std::move(ops));
+    } else {
+        source = make_workload(o.workload, usable, o.seed);
+        if (!source) {
+            err << "framealloc-sim: unknown workload '" << o.workload << "'; known:";
+            for (const WorkloadInfo& w : workloads()) {
+                err << ' ' << w.name;
+            }
+            err << "\n";
+            return kExitUsage;
+        }
+        max_ops = o.ops.value_or(default_ops(o.workload));
+    }
+
+    Simulator sim(std::move(map));
+    std::string why;
+    if (!sim.init(why)) {
+        err << "framealloc-sim: " << why << "\n";
+        return kExitUsage;
+    }
+    ProgressBar bar(!o.quiet);
+    const RunReport report =
+        sim.run(*source, max_ops,
+                [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
+    bar.finish();
+
+    if (!o.quiet) {
+        print_summary(report, o.seed, out);
+    }
+    bool written = true;
+    if (o.svg) {
+        written = write_output(o.svg_path, err,
+                               [&](std::ostream& file) { write_svg(report, sim.map(), file); }) &&
+                  written;
+        if (written && !o.quiet) {
+            out << "  picture                   " << o.svg_path << "\n";
+        }
+    }
+    if (!o.json_path.empty()) {
+        const bool ok = write_output(o.json_path, err,
+                                     [&](std::ostream& file) { write_json(report, o.seed, file); });
+        if (ok && !o.quiet) {
+            out << "  json                      " << o.json_path << "\n";
+        }
+        written = written && ok;
+    }
+    if (!report.check_ok || !report.conserved) {
+        err << "framealloc-sim: invariant broken -- check(): " << report.check_message
+            << "; conservation: " << report.conservation_message << "\n";
+        return kExitInvariant;
+    }
+    return written ? kExitOk : kExitUsage;
+}
+
+int regions_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.size() != 2) {
+        err << "framealloc-sim: usage: framealloc-sim regions FILE\n";
+        return kExitUsage;
+    }
+#if FRAMEALLOC_SIM_HAVE_MEMMAP
+    // memmap's own exit codes are 1 (malformed) and 2 (unreadable); both are
+    // bad input to us.
+    return memmap_text::run_regions_command(args[1], out, err) == 0 ? kExitOk : kExitUsage;
+#else
+    (void)out;
+    err << "framealloc-sim: memory-map files are not supported in this build\n";
+    return kExitUsage;
+#endif
+}
+
+}  // namespace
+
+int sim_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        print_help(out);
+        return args.empty() ? kExitUsage : kExitOk;
+    }
+    if (args[0] == "run") {
+        return run_command(args, out, err);
+    }
+    if (args[0] == "regions") {
+        return regions_command(args, out, err);
+    }
+    err << "framealloc-sim: unknown command '" << args[0] << "' (try --help)\n";
+    return kExitUsage;
+}
+
+}  // namespace framealloc::sim

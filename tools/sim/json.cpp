@@ -1,0 +1,87 @@
+// Hand-written JSON: the schema is small and fixed, and a dependency for it
+// would be heavier than the code.
+#include "json.hpp"
+
+#include <string>
+
+#include "report.hpp"
+
+namespace framealloc::sim {
+namespace {
+
+std::string quoted(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+void pool(std::ostream& out, const char* name, const PoolStats& p) {
+    out << "    " << quoted(name) << ": {\"total_frames\": " << p.total_frames
+        << ", \"free_frames\": " << p.free_frames
+        << ", \"allocated_frames\": " << p.allocated_frames
+        << ", \"free_chunks\": " << p.free_chunks
+        << ", \"largest_free_chunk\": " << p.largest_free_chunk << "}";
+}
+
+}  // namespace
+
+void write_json(const RunReport& r, std::uint64_t seed, std::ostream& out) {
+    const FrameStats& s = r.stats;
+    out << "{\n";
+    out << "  \"source\": " << quoted(r.source) << ",\n";
+    out << "  \"map\": " << quoted(r.map_description) << ",\n";
+    out << "  \"seed\": " << seed << ",\n";
+    out << "  \"operations\": " << r.ops << ",\n";
+    out << "  \"allocations\": " << r.allocs << ",\n";
+    out << "  \"frees\": " << r.frees << ",\n";
+    out << "  \"frees_skipped\": " << r.frees_skipped << ",\n";
+    out << "  \"live_allocations\": " << r.live_allocations << ",\n";
+    out << "  \"failures\": {\"total\": " << r.failures;
+    for (std::size_t k = 0; k < kErrorKinds; ++k) {
+        if (r.failures_by_kind[k] != 0) {
+            out << ", " << quoted(to_string(static_cast<ErrorKind>(k))) << ": "
+                << r.failures_by_kind[k];
+        }
+    }
+    out << "},\n";
+    out << "  \"stats\": {\n";
+    pool(out, "general", s.general);
+    out << ",\n";
+    pool(out, "reserved", s.reserved);
+    out << ",\n    \"cached_frames\": " << s.cached_frames
+        << ",\n    \"fragmentation_permille\": " << s.fragmentation_permille()
+        << ",\n    \"huge_2m_available\": " << r.huge_available << "\n  },\n";
+    out << "  \"check\": " << quoted(r.check_message) << ",\n";
+    out << "  \"conserved\": " << (r.conserved ? "true" : "false") << ",\n";
+    out << "  \"series\": [";
+    for (std::size_t i = 0; i < r.series.size(); ++i) {
+        const Sample& p = r.series[i];
+        out << (i == 0 ? "\n" : ",\n") << "    [" << p.op << ", " << p.free_frames << ", "
+            << p.largest_free_chunk << "]";
+    }
+    out << "\n  ],\n";
+    // Per-state totals rather than every run: a churned machine has
+    // hundreds of thousands of runs, which belong in the picture, not here.
+    out << "  \"frames_by_state\": {";
+    const FrameState states[] = {FrameState::kFree, FrameState::kAllocated, FrameState::kCached,
+                                 FrameState::kReserved, FrameState::kReservedAllocated};
+    for (std::size_t i = 0; i < std::size(states); ++i) {
+        out << (i == 0 ? "" : ", ") << quoted(to_string(states[i])) << ": "
+            << frames_in_state(r.snapshot, states[i]);
+    }
+    out << "},\n";
+    out << "  \"memory_runs\": " << r.snapshot.runs.size() << "\n}\n";
+}
+
+}  // namespace framealloc::sim

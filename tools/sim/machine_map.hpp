@@ -1,0 +1,45 @@
+// The physical memory map a simulation starts from: the built-in 16 GiB x86
+// desktop, or a firmware map read from a text file (through the parsers in
+// tools/memmap). Besides the free/reserved lists init() takes, it keeps each
+// entry's name so the picture can label "ACPI NVS" rather than "reserved".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "framealloc/region.hpp"
+
+namespace framealloc::sim {
+
+/// One entry of the map as the firmware named it; bytes, inclusive.
+struct NamedRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    MemoryRegionType type = MemoryRegionType::kUnknown;
+    std::string name;
+};
+
+struct MachineMap {
+    std::string description;
+    std::vector<NamedRange> entries;  ///< Sorted by address.
+    std::vector<PhysicalMemoryRegion> free;
+    std::vector<PhysicalMemoryRegion> reserved;
+};
+
+/// A typical 16 GiB x86 desktop with legacy BIOS: low 640 KiB, the legacy
+/// VGA/ROM hole, ACPI tables below the PCI hole, the local APIC / IOAPIC /
+/// HPET pages, and 12 GiB remapped above 4 GiB.
+[[nodiscard]] MachineMap builtin_map();
+
+/// Reads a map file in any format tools/memmap understands. On failure
+/// returns false and sets `error` to "path:line: reason".
+[[nodiscard]] bool load_map_file(const std::string& path, MachineMap& map, std::string& error);
+
+/// True when the map-file readers were built in (tools/memmap present).
+[[nodiscard]] bool map_files_supported();
+
+/// Frames the allocator may hand out anywhere (free minus reserved).
+[[nodiscard]] std::uint64_t usable_frames(const MachineMap& map);
+
+}  // namespace framealloc::sim

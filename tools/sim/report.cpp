@@ -1,0 +1,118 @@
+// The summary table. Figures come straight from RunReport; the only
+// arithmetic here is unit conversion and percentiles.
+#include "report.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+namespace framealloc::sim {
+
+std::string human_bytes(std::uint64_t bytes) {
+    static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+        value /= 1024.0;
+        ++unit;
+    }
+    char text[32];
+    if (unit == 0 || value == static_cast<double>(static_cast<std::uint64_t>(value))) {
+        std::snprintf(text, sizeof text, "%.0f %s", value, kUnits[unit]);
+    } else {
+        std::snprintf(text, sizeof text, "%.1f %s", value, kUnits[unit]);
+    }
+    return text;
+}
+
+std::string hex_address(std::uint64_t address) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%016" PRIx64, address);
+    return text;
+}
+
+std::string short_hex(std::uint64_t address) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%" PRIx64, address);
+    return text;
+}
+
+Percentiles percentiles(std::vector<std::uint32_t> samples) {
+    Percentiles p;
+    if (samples.empty()) {
+        return p;
+    }
+    const auto rank = [&](std::uint32_t pct) {
+        // Nearest rank: the smallest value with at least pct% at or below it.
+        std::size_t k = (samples.size() * pct + 99) / 100;
+        k = std::clamp<std::size_t>(k, 1, samples.size()) - 1;
+        std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(k),
+                         samples.end());
+        return samples[k];
+    };
+    p.p50 = rank(50);
+    p.p90 = rank(90);
+    p.p99 = rank(99);
+    return p;
+}
+
+namespace {
+
+void row(std::ostream& out, const std::string& label, const std::string& value) {
+    out << "  " << std::left << std::setw(26) << label << value << '\n';
+}
+
+std::string frames_text(std::uint64_t frames) {
+    return std::to_string(frames) + " frames (" + human_bytes(frames * 4096) + ")";
+}
+
+}  // namespace
+
+void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
+    const FrameStats& s = r.stats;
+    out << "framealloc-sim: " << r.source << " on " << r.map_description << ", seed " << seed
+        << '\n';
+    row(out, "operations",
+        std::to_string(r.ops) + " (" + std::to_string(r.allocs) + " allocations, " +
+            std::to_string(r.frees) + " frees)");
+    std::string failures = std::to_string(r.failures);
+    if (r.failures != 0) {
+        failures += " --";
+        bool first = true;
+        for (std::size_t k = 0; k < kErrorKinds; ++k) {
+            if (r.failures_by_kind[k] != 0) {
+                failures += std::string(first ? " " : ", ") + to_string(static_cast<ErrorKind>(k)) +
+                            ": " + std::to_string(r.failures_by_kind[k]);
+                first = false;
+            }
+        }
+    }
+    row(out, "failed operations", failures);
+    if (r.frees_skipped != 0) {
+        row(out, "frees of failed allocs", std::to_string(r.frees_skipped));
+    }
+    row(out, "live allocations", std::to_string(r.live_allocations));
+    row(out, "general pool", frames_text(s.general.total_frames));
+    row(out, "  free", frames_text(s.general.free_frames));
+    row(out, "  allocated", frames_text(s.general.allocated_frames));
+    row(out, "  in per-CPU caches", frames_text(s.cached_frames));
+    row(out, "reserved pool",
+        frames_text(s.reserved.total_frames) + ", " + std::to_string(s.reserved.allocated_frames) +
+            " allocated");
+    row(out, "free chunks", std::to_string(s.general.free_chunks));
+    row(out, "largest free chunk", frames_text(s.general.largest_free_chunk));
+    char frag[32];
+    std::snprintf(frag, sizeof frag, "%.1f%%", s.fragmentation_permille() / 10.0);
+    row(out, "fragmentation", std::string(frag) + " (1 - largest chunk / free)");
+    row(out, "2 MiB frames available", std::to_string(r.huge_available));
+    const Percentiles p = percentiles(r.latency_ns);
+    row(out, "latency per op (ns)",
+        "p50 " + std::to_string(p.p50) + "  p90 " + std::to_string(p.p90) + "  p99 " +
+            std::to_string(p.p99));
+    row(out, "allocator check()", r.check_ok ? "ok" : "FAILED: " + r.check_message);
+    row(out, "frames conserved", r.conserved ? "ok" : "FAILED: " + r.conservation_message);
+}
+
+}  // namespace framealloc::sim

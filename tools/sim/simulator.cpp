@@ -1,0 +1,210 @@
+// The replay loop. Each operation is timed around the allocator call alone
+// (handle bookkeeping in the simulator is not the allocator's cost).
+#include "simulator.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "framealloc/hosted.hpp"
+
+namespace framealloc::sim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint32_t elapsed_ns(Clock::time_point start) {
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    return static_cast<std::uint32_t>(std::min<long long>(ns, 0xffffffffLL));
+}
+
+void count_failure(RunReport& report, ErrorKind kind) {
+    ++report.failures;
+    const auto index = static_cast<std::size_t>(kind);
+    ++report.failures_by_kind[index < kErrorKinds ? index : 0];
+}
+
+}  // namespace
+
+Simulator::Simulator(MachineMap map)
+    : map_(std::move(map)), allocator_(std::make_unique<FrameAllocator>()) {}
+
+Simulator::~Simulator() {
+    held_.clear();  // return every frame before the allocator goes away
+}
+
+bool Simulator::init(std::string& error) {
+    auto result = allocator_->init(
+        Span<const PhysicalMemoryRegion>(map_.free.data(), map_.free.size()),
+        Span<const PhysicalMemoryRegion>(map_.reserved.data(), map_.reserved.size()));
+    if (!result) {
+        error = std::string("allocator init failed: ") + result.error().message;
+        return false;
+    }
+    return true;
+}
+
+bool Simulator::store(const Op& op, Held held) {
+    std::uint64_t id = op.id;
+    if (id == kAnonymous) {
+        id = next_anonymous_++;
+    }
+    // A trace may reuse a live name only if its parser let it; the old
+    // allocation is then dropped, as the kernel would have lost it.
+    held_[id] = std::move(held);
+    return true;
+}
+
+bool Simulator::apply(const Op& op, RunReport& report) {
+    set_current_cpu(op.cpu);
+    switch (op.kind) {
+        case OpKind::kMoveToHeap: {
+            const Status st = allocator_->move_to_heap(hosted_heap_hooks());
+            if (!st && st.kind() != ErrorKind::kAlreadyInitialized) {
+                count_failure(report, st.kind());
+                return false;
+            }
+            return true;
+        }
+        case OpKind::kFree: {
+            ++report.frees;
+            auto it = held_.find(op.id);
+            if (it == held_.end()) {
+                ++report.frees_skipped;
+                return false;
+            }
+            const auto start = Clock::now();
+            held_.erase(it);
+            report.latency_ns.push_back(elapsed_ns(start));
+            return true;
+        }
+        case OpKind::kAllocHuge: {
+            ++report.allocs;
+            const auto start = Clock::now();
+            auto frames = allocator_->allocate_huge<Page2M>(op.count);
+            report.latency_ns.push_back(elapsed_ns(start));
+            if (!frames) {
+                count_failure(report, frames.kind());
+                return false;
+            }
+            return store(op, Held{AllocatedFrames<>(), std::move(frames.value())});
+        }
+        case OpKind::kAlloc:
+        case OpKind::kAllocAt: {
+            ++report.allocs;
+            AllocRequest req = AllocRequest::frames(op.count).aligned(op.align);
+            if (op.boundary != 0) {
+                req = req.not_crossing(op.boundary);
+            }
+            if (op.below != 0) {
+                req = req.below(op.below);
+            }
+            if (op.kind == OpKind::kAllocAt) {
+                req = req.at_address(PhysicalAddress::new_canonical(op.at));
+            }
+            const auto start = Clock::now();
+            auto frames = allocator_->allocate(req);
+            report.latency_ns.push_back(elapsed_ns(start));
+            if (!frames) {
+                count_failure(report, frames.kind());
+                return false;
+            }
+            return store(op, Held{std::move(frames.value()), AllocatedFrames<Page2M>()});
+        }
+    }
+    return false;
+}
+
+RunReport Simulator::run(OpSource& source, std::uint64_t max_ops, const ProgressFn& progress) {
+    RunReport report;
+    report.source = source.name();
+    report.map_description = map_.description;
+    report.latency_ns.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max_ops, 1 << 24)));
+    // About 400 points draw a smooth curve without bloating the SVG.
+    const std::uint64_t every = std::max<std::uint64_t>(1, max_ops / 400);
+    const auto sample = [&] {
+        const FrameStats st = allocator_->stats();
+        report.series.push_back(
+            Sample{report.ops, st.general.free_frames, st.general.largest_free_chunk});
+    };
+    sample();
+    Op op;
+    while (report.ops < max_ops && source.next(op)) {
+        const bool ok = apply(op, report);
+        source.on_result(op, ok);
+        ++report.ops;
+        if (report.ops % every == 0) {
+            sample();
+            if (progress) {
+                progress(report.ops, max_ops);
+            }
+        }
+    }
+    if (report.series.back().op != report.ops) {
+        sample();
+    }
+    finish(report);
+    return report;
+}
+
+void Simulator::finish(RunReport& report) {
+    std::vector<std::string> lines;
+    allocator_->dump([&](const char* line) { lines.emplace_back(line); });
+    report.stats = allocator_->stats();
+
+    std::vector<FrameInterval> general_held;
+    std::vector<FrameInterval> reserved_held;
+    std::uint64_t general_frames = 0;
+    std::uint64_t reserved_frames = 0;
+    for (const auto& [id, held] : held_) {
+        FrameInterval range;
+        Pool pool = Pool::kGeneral;
+        if (!held.small.is_empty()) {
+            range = {held.small.start().number(), held.small.end().number()};
+            pool = held.small.pool();
+        } else if (!held.huge.is_empty()) {
+            range = {held.huge.start().number() * 512, held.huge.end().number() * 512 + 511};
+            pool = held.huge.pool();
+        } else {
+            continue;
+        }
+        (pool == Pool::kGeneral ? general_held : reserved_held).push_back(range);
+        (pool == Pool::kGeneral ? general_frames : reserved_frames) += range.size();
+    }
+    const auto by_start = [](const FrameInterval& a, const FrameInterval& b) {
+        return a.first < b.first;
+    };
+    std::sort(general_held.begin(), general_held.end(), by_start);
+    std::sort(reserved_held.begin(), reserved_held.end(), by_start);
+    report.live_allocations = held_.size();
+    report.snapshot =
+        make_snapshot(parse_dump(lines), std::move(general_held), std::move(reserved_held));
+    report.huge_available = huge_frames_available(report.snapshot);
+
+    const Status st = allocator_->check();
+    report.check_ok = static_cast<bool>(st);
+    report.check_message = st ? "ok" : st.error().message;
+
+    // Conservation: what the allocator counts as handed out is exactly what
+    // the simulator holds, and the picture accounts for every frame.
+    const FrameStats& s = report.stats;
+    const bool general_ok =
+        s.general.allocated_frames == general_frames &&
+        s.general.free_frames + s.general.allocated_frames == s.general.total_frames;
+    const bool reserved_ok = s.reserved.allocated_frames == reserved_frames;
+    const bool picture_ok =
+        frames_in_state(report.snapshot, FrameState::kCached) == s.cached_frames &&
+        frames_in_state(report.snapshot, FrameState::kAllocated) == general_frames;
+    report.conserved = general_ok && reserved_ok && picture_ok;
+    report.conservation_message =
+        report.conserved
+            ? "ok"
+            : "held general " + std::to_string(general_frames) + " vs allocator " +
+                  std::to_string(s.general.allocated_frames) + ", held reserved " +
+                  std::to_string(reserved_frames) + " vs allocator " +
+                  std::to_string(s.reserved.allocated_frames) + ", cached in picture " +
+                  std::to_string(frames_in_state(report.snapshot, FrameState::kCached)) +
+                  " vs allocator " + std::to_string(s.cached_frames);
+}
+
+}  // namespace framealloc::sim

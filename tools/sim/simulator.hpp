@@ -1,0 +1,89 @@
+// Drives one FrameAllocator through a stream of operations and records what
+// happened: counts, failures by kind, per-operation latency, a time series of
+// free memory, and the final snapshot with its invariant checks. This is the
+// only part of the simulator that talks to the allocator.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "framealloc/framealloc.hpp"
+#include "machine_map.hpp"
+#include "ops.hpp"
+#include "snapshot.hpp"
+
+namespace framealloc::sim {
+
+/// One point of the over-time panel.
+struct Sample {
+    std::uint64_t op = 0;
+    std::uint64_t free_frames = 0;  ///< General pool, per-CPU caches included.
+    std::uint64_t largest_free_chunk = 0;
+};
+
+inline constexpr std::size_t kErrorKinds = 32;
+
+struct RunReport {
+    std::string source;
+    std::string map_description;
+    std::uint64_t ops = 0;
+    std::uint64_t allocs = 0;  ///< Allocation attempts of every kind.
+    std::uint64_t frees = 0;
+    std::uint64_t frees_skipped = 0;  ///< Frees of an allocation that had failed.
+    std::uint64_t failures = 0;
+    std::array<std::uint64_t, kErrorKinds> failures_by_kind{};
+    std::uint64_t live_allocations = 0;
+    std::vector<std::uint32_t> latency_ns;  ///< One per operation; never in JSON/SVG.
+    std::vector<Sample> series;
+    FrameStats stats;
+    Snapshot snapshot;
+    std::uint64_t huge_available = 0;
+    bool check_ok = false;
+    std::string check_message;
+    bool conserved = false;
+    std::string conservation_message;
+};
+
+/// Called now and then with (operations done, operations planned).
+using ProgressFn = std::function<void(std::uint64_t, std::uint64_t)>;
+
+class Simulator {
+  public:
+    explicit Simulator(MachineMap map);
+    ~Simulator();
+    Simulator(const Simulator&) = delete;
+    Simulator& operator=(const Simulator&) = delete;
+
+    /// Builds the allocator from the map. False (and `error`) when init() fails.
+    [[nodiscard]] bool init(std::string& error);
+
+    /// Runs up to `max_ops` operations from `source` (which may end sooner),
+    /// then snapshots and checks the allocator.
+    [[nodiscard]] RunReport run(OpSource& source, std::uint64_t max_ops,
+                                const ProgressFn& progress = {});
+
+    [[nodiscard]] const MachineMap& map() const { return map_; }
+
+  private:
+    struct Held {
+        AllocatedFrames<> small;
+        AllocatedFrames<Page2M> huge;
+    };
+
+    bool apply(const Op& op, RunReport& report);
+    bool store(const Op& op, Held held);
+    void finish(RunReport& report);
+
+    MachineMap map_;
+    std::unique_ptr<FrameAllocator> allocator_;
+    // Declared after the allocator so every handle is returned before it dies.
+    std::unordered_map<std::uint64_t, Held> held_;
+    std::uint64_t next_anonymous_ = 1ULL << 63;
+};
+
+}  // namespace framealloc::sim
