@@ -4,7 +4,7 @@
 # Usage: cmake -DCXX=... -DSRC=... -DINC=... -DOUT=... -P check.cmake
 execute_process(
   COMMAND ${CXX} -std=c++20 -O2 -ffreestanding -fno-exceptions -fno-rtti -nostdlib -static
-          -fno-stack-protector -fno-threadsafe-statics -fno-pic -no-pie
+          -fno-stack-protector -fno-threadsafe-statics -fno-pic -Wl,-no-pie
           -Wall -Wextra -Wpedantic -Werror -I${INC} ${SRC} -o ${OUT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
