@@ -46,6 +46,48 @@ void print_dump_line(const char* line) {
     kprintf("  %s\n", line);
 }
 
+bool command_line_has(const char* command_line, const char* option) {
+    if (command_line == nullptr) {
+        return false;
+    }
+    for (const char* word = command_line; *word != '\0'; ++word) {
+        if (word != command_line && word[-1] != ' ') {
+            continue;
+        }
+        std::size_t i = 0;
+        while (option[i] != '\0' && word[i] == option[i]) {
+            ++i;
+        }
+        if (option[i] == '\0' && (word[i] == '\0' || word[i] == ' ')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Lets tests/kernel prove that its harness notices a failing kernel: a panic
+// (exit status 35), a CPU exception (reported by traps.cpp, also 35) and a
+// triple fault (QEMU under -no-reboot then exits with 0).
+void inject_failure(const char* command_line) {
+    if (command_line_has(command_line, "framealloc.inject=panic")) {
+        kpanic("failure injected from the command line");
+    }
+    if (command_line_has(command_line, "framealloc.inject=triple-fault")) {
+        kprintf("framealloc-kernel: triple fault injected from the command line\n");
+        struct [[gnu::packed]] {
+            std::uint16_t limit;
+            std::uint64_t base;
+        } empty_idt{0, 0};
+        // #UD finds no IDT entry, neither does the #GP nor the #DF after it.
+        asm volatile("lidt %0; ud2" : : "m"(empty_idt));
+    }
+    if (command_line_has(command_line, "framealloc.inject=page-fault")) {
+        // 1 TiB is far above anything the identity map covers.
+        auto* unmapped = reinterpret_cast<volatile std::uint64_t*>(std::uintptr_t{1} << 40);
+        (void)*unmapped;
+    }
+}
+
 }  // namespace
 }  // namespace kernel
 
@@ -69,6 +111,7 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
         kprintf("framealloc-kernel: loaded by %s\n", boot_info.loader_name);
     }
     print_boot_data(boot_info);
+    inject_failure(boot_info.command_line);
 
     memory_init(boot_info);
     const SelftestSummary summary = run_selftest();

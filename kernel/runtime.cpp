@@ -1,10 +1,10 @@
 // Freestanding C/C++ run-time support for the kernel. GCC emits calls to
 // memcpy, memset, memmove and memcmp even with -ffreestanding, so they must
-// exist; they are written with string instructions (and the compare as a plain
-// loop with loop-to-call rewriting off) so the compiler cannot turn their own
-// bodies back into calls to themselves. Global destructors never run (the
-// kernel exits through QEMU), so __cxa_atexit only has to accept the
-// registration.
+// exist. The copies and fills use string instructions so the compiler cannot
+// recognise their bodies as memcpy/memset loops and turn them back into calls
+// to themselves; a compare loop is not a pattern either compiler rewrites.
+// Global destructors never run (the kernel exits through QEMU), so
+// __cxa_atexit only has to accept the registration.
 #include "runtime.hpp"
 
 #include <cstddef>
@@ -46,9 +46,7 @@ void* memmove(void* destination, const void* source, std::size_t count) {
     return destination;
 }
 
-[[gnu::optimize("no-tree-loop-distribute-patterns")]] int memcmp(const void* left,
-                                                                 const void* right,
-                                                                 std::size_t count) {
+int memcmp(const void* left, const void* right, std::size_t count) {
     const auto* a = static_cast<const unsigned char*>(left);
     const auto* b = static_cast<const unsigned char*>(right);
     for (std::size_t i = 0; i < count; ++i) {

@@ -11,27 +11,31 @@
     .section .text
     .code64
 
-/* Vectors for which the CPU pushes an error code itself. */
-.macro TRAP_STUB vector
+/* Most vectors get a zero pushed in place of an error code... */
+.macro TRAP_STUB_NO_ERROR vector
     .balign 16
 trap_stub_\vector:
-    .if (\vector == 8) || (\vector == 10) || (\vector == 11) || (\vector == 12) || (\vector == 13) || (\vector == 14) || (\vector == 17) || (\vector == 21) || (\vector == 29) || (\vector == 30)
-    .else
     pushq $0
-    .endif
     pushq $\vector
     jmp trap_common
 .endm
 
-.altmacro
-.macro TRAP_STUBS from, to
-    TRAP_STUB %from
-    .if \to - \from
-    TRAP_STUBS %(\from + 1), \to
-    .endif
+/* ...the rest have one pushed by the CPU itself. */
+.macro TRAP_STUB_ERROR vector
+    .balign 16
+trap_stub_\vector:
+    pushq $\vector
+    jmp trap_common
 .endm
 
-TRAP_STUBS 0, 31
+/* Plain .irp lists rather than recursive macros: both GNU as and LLVM's
+   integrated assembler accept them. */
+.irp vector, 0, 1, 2, 3, 4, 5, 6, 7, 9, 15, 16, 18, 19, 20, 22, 23, 24, 25, 26, 27, 28, 31
+    TRAP_STUB_NO_ERROR \vector
+.endr
+.irp vector, 8, 10, 11, 12, 13, 14, 17, 21, 29, 30
+    TRAP_STUB_ERROR \vector
+.endr
 
 trap_common:
     /* rdi points at {vector, error code, rip, cs, rflags, rsp, ss}. */
@@ -42,20 +46,12 @@ trap_common:
     hlt
     jmp 1b
 
-.macro TRAP_ENTRY vector
-    .quad trap_stub_\vector
-.endm
-.macro TRAP_ENTRIES from, to
-    TRAP_ENTRY %from
-    .if \to - \from
-    TRAP_ENTRIES %(\from + 1), \to
-    .endif
-.endm
-
     .section .rodata
     .balign 8
     .globl trap_stub_table
 trap_stub_table:
-    TRAP_ENTRIES 0, 31
+.irp vector, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    .quad trap_stub_\vector
+.endr
 
     .section .note.GNU-stack, "", @progbits
