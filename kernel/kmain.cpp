@@ -94,6 +94,8 @@ void inject_failure(const char* command_line) {
 extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info_phys) {
     using namespace kernel;
     console_init();
+    // The firmware's own messages on COM1 may leave a line unfinished.
+    console_write("\n");
     run_global_constructors();
     traps_init();
     kprintf("framealloc-kernel: booted in long mode, image [0x%lx - 0x%lx)\n",

@@ -41,6 +41,10 @@ static_assert(sizeof(framealloc::AllocatedFrames<>) <= kArenaHeaderBytes);
 constinit Heap heap;
 constinit MemoryFacts facts;
 std::uint64_t heap_frames = 0;
+constinit HeapGrowthFacts growth;
+// Depth of framealloc heap-hook calls in progress (they can nest once: a hook
+// grows the heap, whose deferred action may call the hook again).
+unsigned hook_depth = 0;
 // The kernel image is in use from the first instruction; the handle says so
 // to framealloc (nobody can allocate these frames, not even by address) and
 // is never destroyed, as a mapped handle must not be.
@@ -106,6 +110,12 @@ bool add_heap_arena(std::uint64_t frames) {
     new (base) framealloc::AllocatedFrames<>(std::move(deferred.frames));
     heap.add_arena(base + kArenaHeaderBytes, bytes - kArenaHeaderBytes);
     heap_frames += frames;
+    if (hook_depth != 0) {
+        ++growth.grows_inside_hook;
+    }
+    if (deferred.action.pending()) {
+        ++growth.deferred_actions_pending;
+    }
     // Only now may framealloc refill its bookkeeping from the heap.
     deferred.action.run();
     return true;
@@ -119,7 +129,10 @@ bool grow_heap(void*, std::size_t min_bytes) {
 }
 
 void* heap_allocate(void*, std::size_t bytes, std::size_t align) {
-    return heap.allocate(bytes, align);
+    ++hook_depth;
+    void* memory = heap.allocate(bytes, align);
+    --hook_depth;
+    return memory;
 }
 
 void heap_deallocate(void*, void* memory, std::size_t bytes, std::size_t align) {
@@ -223,6 +236,10 @@ const MemoryFacts& memory_facts() {
 
 Heap& kernel_heap() {
     return heap;
+}
+
+const HeapGrowthFacts& heap_growth_facts() {
+    return growth;
 }
 
 std::uint64_t heap_frames_taken() {

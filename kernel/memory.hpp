@@ -24,6 +24,19 @@ struct MemoryFacts {
     std::uint32_t page_table_frames = 0;
 };
 
+/// How the heap and framealloc fed each other; evidence for the report.
+struct HeapGrowthFacts {
+    /// Heap grows that happened inside one of framealloc's heap hooks, i.e.
+    /// framealloc asked the heap for bookkeeping memory and the heap had to
+    /// take frames from framealloc to serve it.
+    std::uint64_t grows_inside_hook = 0;
+    /// DeferredAllocActions that still had work pending when the heap ran them
+    /// after adding the new arena.
+    std::uint64_t deferred_actions_pending = 0;
+};
+
+[[nodiscard]] const HeapGrowthFacts& heap_growth_facts();
+
 /// Runs the whole sequence above; panics (fails the QEMU run) on any error.
 void memory_init(const BootInfo& boot);
 

@@ -510,7 +510,7 @@ SelftestSummary run_selftest() {
     test.run_mixed();
     const framealloc::FrameStats busy = allocator.stats();
     kprintf(
-        "framealloc-kernel: mixed phase: %lu allocations live-tested, general free "
+        "framealloc-kernel: mixed phase done after %lu allocations: general free "
         "%lu/%lu, %lu chunks, fragmentation %u/1000, nodes %u of %u\n",
         test.counters().allocations, busy.general.free_frames, busy.general.total_frames,
         busy.general.free_chunks, busy.fragmentation_permille(), busy.nodes_used,
@@ -561,6 +561,12 @@ SelftestSummary run_selftest() {
         "%zu KiB in %zu arenas), framealloc nodes %u of %u\n",
         heap_growth, hs.grows, hs.arena_bytes / 1024, hs.arenas, after.nodes_used,
         after.nodes_capacity);
+
+    const HeapGrowthFacts& growth = heap_growth_facts();
+    kprintf(
+        "framealloc-kernel: heap grew %lu times inside framealloc's heap hook, %lu "
+        "deferred action(s) had work pending\n",
+        growth.grows_inside_hook, growth.deferred_actions_pending);
 
     SelftestSummary summary;
     summary.allocations = c.allocations;
