@@ -20,7 +20,9 @@ constexpr double kWidth = 1200;
 constexpr double kGutter = 96;  // row start addresses
 constexpr double kMargin = 16;
 constexpr double kStripWidth = kWidth - kGutter - kMargin;
-constexpr double kLabelBand = 28;
+constexpr double kLabelBand = 40;  // three tiers of one-line labels
+constexpr int kLabelTiers = 3;
+constexpr double kTierHeight = 12;
 constexpr double kStripHeight = 34;
 constexpr double kBelowBand = 14;
 constexpr double kRowHeight = kLabelBand + kStripHeight + kBelowBand + 6;
@@ -250,33 +252,59 @@ void draw_labels(Svg& svg, const Strip& strip, const MachineMap& map, const Snap
             return (e.first >> 12) <= r.last && (e.last >> 12) >= r.first;
         });
         if (!known) {
-            labels.push_back(Label{x_of_frame(strip.layout, r.first), "added by alloc-at",
+            labels.push_back(Label{x_of_frame(strip.layout, r.first), "alloc-at",
                                    short_hex(r.first << 12), r.size() * 4096});
         }
     }
     std::stable_sort(labels.begin(), labels.end(),
                      [](const Label& a, const Label& b) { return a.size > b.size; });
-    std::vector<std::vector<std::pair<double, double>>> taken(strip.layout.rows);
-    const auto place = [&](int row, double lo, double hi) {
-        for (const auto& [a, b] : taken[row]) {
+    // taken[row][tier]: the x extents already used. The lowest tier sits
+    // nearest the strip; a label climbs until it finds room.
+    std::vector<std::array<std::vector<std::pair<double, double>>, kLabelTiers>> taken(
+        strip.layout.rows);
+    const auto fits = [&](int row, int tier, double lo, double hi) {
+        for (const auto& [a, b] : taken[row][tier]) {
             if (lo < b && a < hi) {
                 return false;
             }
         }
-        taken[row].emplace_back(lo, hi);
         return true;
     };
     for (const Label& l : labels) {
         const int row = strip.row_of(l.x);
         const double x = strip.local_x(l.x, row);
-        const double w = static_cast<double>(std::max(l.name.size(), l.address.size())) * 5.2 + 6;
-        if (x + w > kWidth - 2 || !place(row, x, x + w)) {
+        const std::string text = l.name + " " + l.address;
+        const double w = static_cast<double>(text.size()) * 5.3 + 8;
+        // Text to the right of the tick if there is room, else to its left.
+        int tier = 0;
+        bool left = false;
+        for (; tier < kLabelTiers; ++tier) {
+            if (tier > 0 && !fits(row, tier - 1, x - 1, x + 1)) {
+                tier = kLabelTiers;  // the tick would cut through a lower label
+                break;
+            }
+            if (x + w < kWidth - 2 && fits(row, tier, x - 1, x + w)) {
+                break;
+            }
+            if (x - w > 2 && fits(row, tier, x - w, x + 1)) {
+                left = true;
+                break;
+            }
+        }
+        if (tier == kLabelTiers) {
             continue;
         }
-        const double y = strip.row_y(row);
-        svg.line(x, y + 4, x, y + kLabelBand, "#555", 0.8);
-        svg.text(x + 3, y + 12, 9.5, l.name, "start", "#222");
-        svg.text(x + 3, y + 24, 9, l.address, "start", "#666");
+        // The tick passes through lower tiers, so they must stay clear there.
+        for (int t = 0; t < tier; ++t) {
+            taken[row][t].emplace_back(x - 1, x + 1);
+        }
+        taken[row][tier].emplace_back(left ? x - w : x - 1, left ? x + 1 : x + w);
+        const double base = strip.strip_y(row) - 3 - tier * kTierHeight;
+        svg.line(x, base - 9, x, strip.strip_y(row), "#555", 0.8);
+        svg.raw("<text x=\"" + num(left ? x - 3 : x + 3) + "\" y=\"" + num(base) +
+                "\" font-size=\"9.5\" text-anchor=\"" + (left ? "end" : "start") +
+                "\" fill=\"#222\">" + escaped(l.name) + " <tspan fill=\"#777\">" +
+                escaped(l.address) + "</tspan></text>\n");
     }
     std::vector<std::vector<std::pair<double, double>>> below(strip.layout.rows);
     for (const Segment& s : strip.layout.segments) {

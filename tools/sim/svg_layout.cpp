@@ -11,8 +11,8 @@
 namespace framealloc::sim {
 namespace {
 
-constexpr double kMinWidth = 4.0;
-constexpr double kHoleWidth = 14.0;
+constexpr double kMinWidth = 6.0;
+constexpr double kHoleWidth = 16.0;
 
 double weight(const Segment& s) {
     const double n = static_cast<double>(s.frames.size());
