@@ -14,6 +14,7 @@
 #include "console.hpp"
 #include "framealloc/framealloc.hpp"
 #include "memory.hpp"
+#include "selftest_support.hpp"
 
 namespace kernel {
 namespace {
@@ -23,6 +24,12 @@ using framealloc::AllocRequest;
 using framealloc::ErrorKind;
 using framealloc::Page2M;
 using framealloc::PhysicalAddress;
+using selftest::Counters;
+using selftest::fill;
+using selftest::kind_name;
+using selftest::Random;
+using selftest::Slot;
+using selftest::verify;
 
 constexpr std::size_t kSlots = 1024;
 constexpr std::size_t kHugeSlots = 8;
@@ -38,82 +45,6 @@ constexpr std::uint64_t kFourGiB = 4ull << 30;
 // one word in 64 keeps the run short under TCG while still touching every frame.
 constexpr unsigned kDenseStride = 1;
 constexpr unsigned kSparseStride = 64;
-
-// xorshift64*: deterministic, so a failure reproduces on the next boot.
-class Random {
-  public:
-    explicit Random(std::uint64_t seed) : state_(seed) {}
-    std::uint64_t next() {
-        state_ ^= state_ >> 12;
-        state_ ^= state_ << 25;
-        state_ ^= state_ >> 27;
-        return state_ * 0x2545f4914f6cdd1dULL;
-    }
-    std::uint64_t below(std::uint64_t bound) { return next() % bound; }
-
-  private:
-    std::uint64_t state_;
-};
-
-template <typename P>
-struct Slot {
-    AllocatedFrames<P> frames;
-    std::uint64_t seed = 0;
-};
-
-struct Counters {
-    std::uint64_t allocations = 0;
-    std::uint64_t frames_verified = 0;
-    std::uint64_t huge = 0;
-    std::uint64_t huge_unavailable = 0;
-    std::uint64_t aligned = 0;
-    std::uint64_t windowed = 0;
-    std::uint64_t at_address = 0;
-    std::uint64_t inspected = 0;
-    std::uint64_t split_merge = 0;
-    std::uint64_t device = 0;
-    std::uint64_t above_4g = 0;
-    std::uint64_t highest_address = 0;
-    std::uint64_t expected_errors = 0;
-};
-
-std::uint64_t pattern_word(std::uint64_t address, std::uint64_t seed) {
-    std::uint64_t x = (address ^ seed) * 0x9e3779b97f4a7c15ULL;
-    return x ^ (x >> 29);
-}
-
-void fill(std::uint64_t start, std::uint64_t frames, std::uint64_t seed, unsigned stride) {
-    for (std::uint64_t f = 0; f < frames; ++f) {
-        std::uint64_t base = start + f * 4096;
-        auto* words = reinterpret_cast<volatile std::uint64_t*>(base);
-        for (unsigned i = 0; i < 512; i += stride) {
-            words[i] = pattern_word(base + i * 8, seed);
-        }
-    }
-}
-
-std::uint64_t verify(std::uint64_t start, std::uint64_t frames, std::uint64_t seed,
-                     unsigned stride) {
-    for (std::uint64_t f = 0; f < frames; ++f) {
-        std::uint64_t base = start + f * 4096;
-        auto* words = reinterpret_cast<volatile std::uint64_t*>(base);
-        for (unsigned i = 0; i < 512; i += stride) {
-            std::uint64_t expected = pattern_word(base + i * 8, seed);
-            std::uint64_t found = words[i];
-            if (found != expected) {
-                kpanic(
-                    "selftest: frame at 0x%lx word %u holds 0x%lx, expected 0x%lx: "
-                    "memory missing or shared between allocations",
-                    base, i, found, expected);
-            }
-        }
-    }
-    return frames;
-}
-
-const char* kind_name(ErrorKind kind) {
-    return framealloc::to_string(kind);
-}
 
 class Selftest {
   public:
@@ -134,6 +65,12 @@ class Selftest {
     AllocatedFrames<> expect(framealloc::Result<AllocatedFrames<>>&& result, const char* what);
     template <typename R>
     void expect_error(R&& result, ErrorKind kind, const char* what);
+    AllocatedFrames<> constrained(framealloc::Result<AllocatedFrames<>>&& result,
+                                  const AllocRequest& request, const char* what);
+    void confirm_unavailable(ErrorKind kind, const AllocRequest& request, const char* what);
+    void keep_within_budget();
+    void op_aligned();
+    void op_windowed();
     void op_at_reuse();
     void op_inspect();
     void op_split_merge();
@@ -145,6 +82,11 @@ class Selftest {
     Slot<Page2M>* huge_;
     Random random_{0x5eed'f4a1'10c0'2026};
     Counters counters_;
+    // Frames held by live slots, and the most the mixed phase may hold: a
+    // quarter of free memory, so that every request size stays satisfiable
+    // on small machines too.
+    std::uint64_t live_frames_ = 0;
+    std::uint64_t budget_frames_ = 0;
 };
 
 AllocatedFrames<> Selftest::expect(framealloc::Result<AllocatedFrames<>>&& result,
@@ -169,8 +111,53 @@ void Selftest::expect_error(R&& result, ErrorKind kind, const char* what) {
     ++counters_.expected_errors;
 }
 
+// A constrained request (alignment, window, huge) may fail for want of a
+// fitting run; that answer is accepted only after checking every free chunk
+// independently and finding none that fits. Any other error is a failure.
+void Selftest::confirm_unavailable(ErrorKind kind, const AllocRequest& request, const char* what) {
+    if (kind != ErrorKind::kNotEnoughContiguous && kind != ErrorKind::kOutOfMemory) {
+        kpanic("selftest: %s failed: %s", what, kind_name(kind));
+    }
+    framealloc::FrameRange<> witness;
+    auto inspected =
+        allocator_.inspect_then_allocate_free_frames([&](framealloc::FrameRange<> chunk) {
+            if (selftest::run_fits(chunk.start().number(), chunk.end().number(), request)) {
+                witness = chunk;
+                return framealloc::FramesIteratorRequest::Stop();
+            }
+            return framealloc::FramesIteratorRequest::Next();
+        });
+    if (!inspected) {
+        kpanic("selftest: inspect_then_allocate_free_frames failed: %s",
+               kind_name(inspected.kind()));
+    }
+    if (!witness.is_empty()) {
+        kpanic("selftest: %s failed with '%s' although free frames 0x%lx-0x%lx fit it", what,
+               kind_name(kind), witness.start().number(), witness.end().number());
+    }
+    ++counters_.unavailable;
+}
+
+AllocatedFrames<> Selftest::constrained(framealloc::Result<AllocatedFrames<>>&& result,
+                                        const AllocRequest& request, const char* what) {
+    if (result) {
+        ++counters_.allocations;
+        return std::move(result.value());
+    }
+    confirm_unavailable(result.kind(), request, what);
+    return AllocatedFrames<>();
+}
+
+// Frees random slots until the live frames fit the budget again.
+void Selftest::keep_within_budget() {
+    while (live_frames_ > budget_frames_) {
+        release(random_.below(kSlots));
+        release_huge(random_.below(kHugeSlots));
+    }
+}
+
 // Stores a fresh allocation in a random slot, freeing (after checking) what
-// was there: that keeps about kSlots allocations alive and churning.
+// was there: that keeps many allocations alive and churning.
 void Selftest::place(AllocatedFrames<>&& frames, const char* what) {
     if (frames.is_empty()) {
         kpanic("selftest: %s returned an empty handle", what);
@@ -180,6 +167,7 @@ void Selftest::place(AllocatedFrames<>&& frames, const char* what) {
     Slot<framealloc::Page4K>& slot = slots_[index];
     slot.frames = std::move(frames);
     slot.seed = random_.next();
+    live_frames_ += slot.frames.size_in_frames();
     std::uint64_t end = slot.frames.start_address().value() + slot.frames.size_in_bytes();
     counters_.highest_address = end > counters_.highest_address ? end : counters_.highest_address;
     fill(slot.frames.start_address().value(), slot.frames.size_in_frames(), slot.seed,
@@ -193,6 +181,7 @@ void Selftest::release(std::size_t index) {
     }
     counters_.frames_verified += verify(slot.frames.start_address().value(),
                                         slot.frames.size_in_frames(), slot.seed, kDenseStride);
+    live_frames_ -= slot.frames.size_in_frames();
     slot.frames = AllocatedFrames<>();  // back to framealloc
 }
 
@@ -201,9 +190,10 @@ void Selftest::release_huge(std::size_t index) {
     if (slot.frames.is_empty()) {
         return;
     }
+    std::uint64_t frames = slot.frames.size_in_bytes() / 4096;
     counters_.frames_verified +=
-        verify(slot.frames.start_address().value(), slot.frames.size_in_bytes() / 4096, slot.seed,
-               kSparseStride);
+        verify(slot.frames.start_address().value(), frames, slot.seed, kSparseStride);
+    live_frames_ -= frames;
     slot.frames = AllocatedFrames<Page2M>();
 }
 
@@ -280,12 +270,8 @@ void Selftest::op_huge() {
     release_huge(index);
     auto result = allocator_.allocate_huge<Page2M>();
     if (!result) {
-        // Legitimate under fragmentation at small memory sizes; anything else is a bug.
-        if (result.kind() != ErrorKind::kNotEnoughContiguous &&
-            result.kind() != ErrorKind::kOutOfMemory) {
-            kpanic("selftest: allocate_huge<Page2M> failed: %s", kind_name(result.kind()));
-        }
-        ++counters_.huge_unavailable;
+        confirm_unavailable(result.kind(), AllocRequest::frames(512).aligned(512),
+                            "allocate_huge<Page2M>");
         return;
     }
     Slot<Page2M>& slot = huge_[index];
@@ -295,10 +281,46 @@ void Selftest::op_huge() {
                slot.frames.start_address().value());
     }
     slot.seed = random_.next();
-    fill(slot.frames.start_address().value(), slot.frames.size_in_bytes() / 4096, slot.seed,
-         kSparseStride);
+    live_frames_ += 512;
+    fill(slot.frames.start_address().value(), 512, slot.seed, kSparseStride);
     ++counters_.allocations;
     ++counters_.huge;
+}
+
+void Selftest::op_aligned() {
+    std::uint64_t align = std::uint64_t{1} << (1 + random_.below(9));
+    std::uint64_t count = 1 + random_.below(align < 16 ? align : 16);
+    auto request = AllocRequest::frames(count).aligned(align);
+    auto frames = constrained(allocator_.allocate(request), request, "aligned allocate");
+    if (frames.is_empty()) {
+        return;
+    }
+    if (frames.start().number() % align != 0 || frames.size_in_frames() != count) {
+        kpanic("selftest: aligned allocation of %lu frames at frame 0x%lx, align %lu", count,
+               frames.start().number(), align);
+    }
+    ++counters_.aligned;
+    place(std::move(frames), "aligned");
+}
+
+// A DMA-style window that never crosses a 64 KiB boundary.
+void Selftest::op_windowed() {
+    std::uint64_t count = 1 + random_.below(16);
+    auto request = AllocRequest::frames(count)
+                       .within(PhysicalAddress::new_canonical(kWindowLow),
+                               PhysicalAddress::new_canonical(kWindowHigh - 1))
+                       .not_crossing(16);
+    auto frames = constrained(allocator_.allocate(request), request, "windowed allocate");
+    if (frames.is_empty()) {
+        return;
+    }
+    std::uint64_t start = frames.start_address().value();
+    std::uint64_t end = start + frames.size_in_bytes();
+    if (start < kWindowLow || end > kWindowHigh || start / 65536 != (end - 1) / 65536) {
+        kpanic("selftest: windowed allocation [0x%lx, 0x%lx) breaks its constraints", start, end);
+    }
+    ++counters_.windowed;
+    place(std::move(frames), "windowed");
 }
 
 // RAM above 4 GiB (QEMU -m 4G has 1 GiB there) is only reachable through the
@@ -309,7 +331,10 @@ void Selftest::op_high() {
     auto request = AllocRequest::frames(count).within(
         PhysicalAddress::new_canonical(kFourGiB),
         PhysicalAddress::new_canonical(memory_facts().ram_top - 1));
-    auto frames = expect(allocator_.allocate(request), "allocation above 4 GiB");
+    auto frames = constrained(allocator_.allocate(request), request, "allocation above 4 GiB");
+    if (frames.is_empty()) {
+        return;
+    }
     if (frames.start_address().value() < kFourGiB) {
         kpanic("selftest: allocation above 4 GiB returned 0x%lx", frames.start_address().value());
     }
@@ -318,39 +343,18 @@ void Selftest::op_high() {
 }
 
 void Selftest::run_mixed() {
+    budget_frames_ = allocator_.stats().general.free_frames / 4;
     for (unsigned i = 0; i < kIterations; ++i) {
+        keep_within_budget();
         std::uint64_t dice = random_.below(100);
         if (dice < 30) {
             place(expect(allocator_.allocate_frames(1), "allocate_frames(1)"), "single");
         } else if (dice < 50) {
             place(expect(allocator_.allocate_frames(random_run()), "allocate_frames(n)"), "run");
         } else if (dice < 60) {
-            std::uint64_t align = std::uint64_t{1} << (1 + random_.below(9));
-            std::uint64_t count = 1 + random_.below(align < 16 ? align : 16);
-            auto frames = expect(allocator_.allocate(AllocRequest::frames(count).aligned(align)),
-                                 "aligned allocate");
-            if (frames.start().number() % align != 0 || frames.size_in_frames() != count) {
-                kpanic("selftest: aligned allocation of %lu frames at frame 0x%lx, align %lu",
-                       count, frames.start().number(), align);
-            }
-            ++counters_.aligned;
-            place(std::move(frames), "aligned");
+            op_aligned();
         } else if (dice < 66) {
-            // A DMA-style window that never crosses a 64 KiB boundary.
-            std::uint64_t count = 1 + random_.below(16);
-            auto request = AllocRequest::frames(count)
-                               .within(PhysicalAddress::new_canonical(kWindowLow),
-                                       PhysicalAddress::new_canonical(kWindowHigh - 1))
-                               .not_crossing(16);
-            auto frames = expect(allocator_.allocate(request), "windowed allocate");
-            std::uint64_t start = frames.start_address().value();
-            std::uint64_t end = start + frames.size_in_bytes();
-            if (start < kWindowLow || end > kWindowHigh || start / 65536 != (end - 1) / 65536) {
-                kpanic("selftest: windowed allocation [0x%lx, 0x%lx) breaks its constraints", start,
-                       end);
-            }
-            ++counters_.windowed;
-            place(std::move(frames), "windowed");
+            op_windowed();
         } else if (dice < 70 && memory_facts().ram_top > kFourGiB) {
             op_high();
         } else if (dice < 74) {
@@ -549,11 +553,11 @@ SelftestSummary run_selftest() {
     const Counters& c = test.counters();
     const HeapStats hs = heap.stats();
     kprintf(
-        "framealloc-kernel: %lu huge (2 MiB) frames (%lu times none was free), %lu aligned, "
-        "%lu windowed, %lu at-address, %lu inspected, %lu split+merge, %lu device, "
-        "%lu expected errors\n",
-        c.huge, c.huge_unavailable, c.aligned, c.windowed, c.at_address, c.inspected, c.split_merge,
-        c.device, c.expected_errors);
+        "framealloc-kernel: %lu huge (2 MiB) frames, %lu aligned, %lu windowed, %lu at-address, "
+        "%lu inspected, %lu split+merge, %lu device, %lu expected errors, %lu constrained "
+        "requests with no fitting run (confirmed)\n",
+        c.huge, c.aligned, c.windowed, c.at_address, c.inspected, c.split_merge, c.device,
+        c.expected_errors, c.unavailable);
     kprintf("framealloc-kernel: %lu allocations above 4 GiB, highest byte written 0x%lx\n",
             c.above_4g, c.highest_address - 1);
     kprintf(
