@@ -10,7 +10,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "framealloc/framealloc.hpp"
 #include "handle_table.hpp"
@@ -43,6 +45,14 @@ fa_status to_status(const R& result) {
 }
 fa_frames to_c(const Handle& h) {
     return fa_frames{h.start().number(), h.size_in_frames()};
+}
+// The integer a C caller stored in an enum. C may store values no
+// enumerator names; reading the bytes (not the enum) keeps C++ well defined.
+template <typename E>
+std::int64_t raw(const E& value) {
+    std::underlying_type_t<E> v;
+    std::memcpy(&v, &value, sizeof v);
+    return static_cast<std::int64_t>(v);
 }
 constexpr std::size_t round_up(std::size_t v, std::size_t a) {
     return (v + a - 1) / a * a;
@@ -213,11 +223,12 @@ fa::Result<Handle> allocate_huge(Allocator& a, const fa::AllocRequest& req) {
 }
 
 fa::Result<fa::PhysicalMemoryRegion> to_region(const fa_region& r) {
-    if (r.type != FA_REGION_FREE && r.type != FA_REGION_RESERVED && r.type != FA_REGION_UNKNOWN) {
+    const std::int64_t type = raw(r.type);
+    if (type != FA_REGION_FREE && type != FA_REGION_RESERVED && type != FA_REGION_UNKNOWN) {
         return fa::make_error(fa::ErrorKind::kBadRegion, "unknown region type");
     }
     return fa::PhysicalMemoryRegion::from_bytes(r.start, r.size_bytes,
-                                                static_cast<fa::MemoryRegionType>(r.type));
+                                                static_cast<fa::MemoryRegionType>(type));
 }
 
 }  // namespace
@@ -225,13 +236,14 @@ fa::Result<fa::PhysicalMemoryRegion> to_region(const fa_region& r) {
 extern "C" {
 
 const char* fa_status_message(fa_status status) {
-    if (status == FA_OK) {
+    const std::int64_t code = raw(status);
+    if (code == FA_OK) {
         return "ok";
     }
-    if (status < FA_ERR_ZERO_FRAMES || status > FA_ERR_INVARIANT_VIOLATION) {
+    if (code < FA_ERR_ZERO_FRAMES || code > FA_ERR_INVARIANT_VIOLATION) {
         return "unknown status";
     }
-    return fa::to_string(static_cast<fa::ErrorKind>(status));
+    return fa::to_string(static_cast<fa::ErrorKind>(code));
 }
 
 size_t fa_allocator_size(size_t handle_capacity) {
@@ -358,17 +370,17 @@ fa_status fa_allocate(fa_allocator* a, const fa_request* request, fa_frames* out
         return st;
     }
     const bool defer = (request->flags & FA_REQ_DEFER) != 0;
+    const std::int64_t page_size = raw(request->page_size);
     if (defer) {
         // Only the Theseus-style core routine can postpone its bookkeeping.
         const bool plain = req.align_frames == 1 && req.boundary_frames == 0 && !req.pool &&
                            request->min_address == 0 && request->max_address == 0 &&
-                           request->page_size == FA_PAGE_4K;
+                           page_size == FA_PAGE_4K;
         if (!plain) {
             return FA_ERR_INVALID_ARGUMENT;
         }
     }
-    if (request->page_size != FA_PAGE_4K && request->page_size != FA_PAGE_2M &&
-        request->page_size != FA_PAGE_1G) {
+    if (page_size != FA_PAGE_4K && page_size != FA_PAGE_2M && page_size != FA_PAGE_1G) {
         return FA_ERR_INVALID_ARGUMENT;
     }
     if (const fa_status st = a->reserve_slots(1, !defer); st != FA_OK) {
@@ -390,7 +402,7 @@ fa_status fa_allocate(fa_allocator* a, const fa_request* request, fa_frames* out
         }
         return a->keep(static_cast<Handle&&>(result->frames), out);
     }
-    switch (request->page_size) {
+    switch (page_size) {
         case FA_PAGE_2M:
             return a->keep(allocate_huge<fa::Page2M>(a->allocator, req), out);
         case FA_PAGE_1G:
@@ -452,7 +464,7 @@ fa_status fa_inspect_then_allocate(fa_allocator* a, fa_inspect_fn fn, void* cont
     auto result = a->allocator.inspect_then_allocate_free_frames([&](fa::FrameRange<> chunk) {
         const fa_iter_request answer =
             fn(context, fa_frames{chunk.start().number(), chunk.size_in_frames()});
-        switch (answer.kind) {
+        switch (raw(answer.kind)) {
             case FA_ITER_NEXT:
                 return fa::FramesIteratorRequest::Next();
             case FA_ITER_ALLOCATE_AT: {

@@ -54,14 +54,16 @@ typedef enum fa_status {
     FA_ERR_REGION_BUSY = 15,          /**< A region cannot go offline: frames are allocated. */
     FA_ERR_HEAP_UNAVAILABLE = 16,     /**< The heap hook returned no memory. */
     FA_ERR_FOREIGN_HANDLE = 17,       /**< A range this allocator did not give out, or freed. */
-    FA_ERR_INVARIANT_VIOLATION = 18   /**< fa_check() found corrupted bookkeeping (a bug). */
+    FA_ERR_INVARIANT_VIOLATION = 18,  /**< fa_check() found corrupted bookkeeping (a bug). */
+    FA_STATUS_MAX_ENUM = 0x7fffffff   /**< Not a status: keeps the type int-sized in C and C++. */
 } fa_status;
 
 /** What kind of memory a region is (values equal framealloc::MemoryRegionType's). */
 typedef enum fa_region_type {
     FA_REGION_FREE = 0,     /**< General-purpose RAM. */
     FA_REGION_RESERVED = 1, /**< Handed out only when asked for by address (MMIO, tables). */
-    FA_REGION_UNKNOWN = 2   /**< Placeholder; ignored by fa_init(). */
+    FA_REGION_UNKNOWN = 2,  /**< Placeholder; ignored by fa_init(). */
+    FA_REGION_MAX_ENUM = 0x7fffffff /**< Not a type: keeps the type int-sized. */
 } fa_region_type;
 
 /** A region of physical memory in bytes, as firmware maps describe it. Free
@@ -85,9 +87,10 @@ static inline uint64_t fa_frames_address(fa_frames frames) {
 
 /** Unit of fa_request::num_frames, and the natural alignment of the result. */
 typedef enum fa_page_size {
-    FA_PAGE_4K = 0, /**< Ordinary 4 KiB frames. */
-    FA_PAGE_2M = 1, /**< 2 MiB huge frames, naturally aligned. */
-    FA_PAGE_1G = 2  /**< 1 GiB huge frames, naturally aligned. */
+    FA_PAGE_4K = 0,               /**< Ordinary 4 KiB frames. */
+    FA_PAGE_2M = 1,               /**< 2 MiB huge frames, naturally aligned. */
+    FA_PAGE_1G = 2,               /**< 1 GiB huge frames, naturally aligned. */
+    FA_PAGE_MAX_ENUM = 0x7fffffff /**< Not a size: keeps the type int-sized. */
 } fa_page_size;
 
 /** fa_request::flags: allocate exactly at fa_request::at_address. */
@@ -152,9 +155,10 @@ typedef void (*fa_dump_fn)(void* context, const char* line);
 
 /** What an fa_inspect_fn answers. */
 typedef enum fa_iter_kind {
-    FA_ITER_NEXT = 0,       /**< Show the next free chunk. */
-    FA_ITER_STOP = 1,       /**< Stop; allocate nothing. */
-    FA_ITER_ALLOCATE_AT = 2 /**< Allocate fa_iter_request::frames (inside the chunk). */
+    FA_ITER_NEXT = 0,             /**< Show the next free chunk. */
+    FA_ITER_STOP = 1,             /**< Stop; allocate nothing. */
+    FA_ITER_ALLOCATE_AT = 2,      /**< Allocate fa_iter_request::frames (inside the chunk). */
+    FA_ITER_MAX_ENUM = 0x7fffffff /**< Not a kind: keeps the type int-sized. */
 } fa_iter_kind;
 
 /** The answer of an fa_inspect_fn. */

@@ -97,7 +97,7 @@ TEST(CApiStatus, CodesEqualErrorKindsAndMessagesMatch) {
     EXPECT_STREQ(fa_status_message(FA_ERR_ADDRESS_IN_USE), "address in use");
     EXPECT_STREQ(fa_status_message(FA_OK), "ok");
     EXPECT_STREQ(fa_status_message(static_cast<fa_status>(99)), "unknown status");
-    EXPECT_STREQ(fa_status_message(static_cast<fa_status>(-1)), "unknown status");
+    EXPECT_STREQ(fa_status_message(FA_STATUS_MAX_ENUM), "unknown status");
 }
 
 TEST(CApiCreate, RefusesNullMisalignedAndTooSmallMemory) {
