@@ -12,16 +12,6 @@ install(DIRECTORY "${framealloc_root}/include/framealloc"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
         FILES_MATCHING PATTERN "*.hpp")
 
-# The project's warning/sanitizer options are for its own build only; keep
-# them out of the exported link interface (the root links them PRIVATE, which
-# a static library still records as a link-only dependency).
-get_target_property(framealloc_hosted_links framealloc_hosted INTERFACE_LINK_LIBRARIES)
-if(framealloc_hosted_links)
-  string(REPLACE "$<LINK_ONLY:framealloc_project_options>"
-         "$<LINK_ONLY:$<BUILD_INTERFACE:framealloc_project_options>>"
-         framealloc_hosted_links "${framealloc_hosted_links}")
-  set_target_properties(framealloc_hosted PROPERTIES INTERFACE_LINK_LIBRARIES "${framealloc_hosted_links}")
-endif()
 set_target_properties(framealloc_hosted PROPERTIES EXPORT_NAME hosted OUTPUT_NAME framealloc_hosted)
 
 set(framealloc_install_targets framealloc framealloc_hosted)
