@@ -115,6 +115,29 @@ bool Simulator::apply(const Op& op, RunReport& report) {
     return false;
 }
 
+std::vector<Simulator::HeldRange> Simulator::held() const {
+    std::vector<HeldRange> out;
+    out.reserve(held_.size());
+    for (const auto& [id, h] : held_) {
+        if (!h.small.is_empty()) {
+            out.push_back(
+                HeldRange{id, {h.small.start().number(), h.small.end().number()}, h.small.pool()});
+        } else if (!h.huge.is_empty()) {
+            const std::uint64_t per = Page2M::kFrames4K;
+            out.push_back(
+                HeldRange{id,
+                          {h.huge.start().number() * per, h.huge.end().number() * per + per - 1},
+                          h.huge.pool()});
+        }
+    }
+    // The map's order is unspecified; sorting makes everything built from
+    // this deterministic.
+    std::sort(out.begin(), out.end(), [](const HeldRange& a, const HeldRange& b) {
+        return a.frames.first < b.frames.first;
+    });
+    return out;
+}
+
 RunReport Simulator::run(OpSource& source, std::uint64_t max_ops, const ProgressFn& progress) {
     RunReport report;
     report.source = source.name();
@@ -156,26 +179,10 @@ void Simulator::finish(RunReport& report) {
     std::vector<FrameInterval> reserved_held;
     std::uint64_t general_frames = 0;
     std::uint64_t reserved_frames = 0;
-    for (const auto& [id, held] : held_) {
-        FrameInterval range;
-        Pool pool = Pool::kGeneral;
-        if (!held.small.is_empty()) {
-            range = {held.small.start().number(), held.small.end().number()};
-            pool = held.small.pool();
-        } else if (!held.huge.is_empty()) {
-            range = {held.huge.start().number() * 512, held.huge.end().number() * 512 + 511};
-            pool = held.huge.pool();
-        } else {
-            continue;
-        }
-        (pool == Pool::kGeneral ? general_held : reserved_held).push_back(range);
-        (pool == Pool::kGeneral ? general_frames : reserved_frames) += range.size();
+    for (const HeldRange& h : held()) {
+        (h.pool == Pool::kGeneral ? general_held : reserved_held).push_back(h.frames);
+        (h.pool == Pool::kGeneral ? general_frames : reserved_frames) += h.frames.size();
     }
-    const auto by_start = [](const FrameInterval& a, const FrameInterval& b) {
-        return a.first < b.first;
-    };
-    std::sort(general_held.begin(), general_held.end(), by_start);
-    std::sort(reserved_held.begin(), reserved_held.end(), by_start);
     report.live_allocations = held_.size();
     report.snapshot =
         make_snapshot(parse_dump(lines), std::move(general_held), std::move(reserved_held));

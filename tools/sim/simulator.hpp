@@ -69,6 +69,15 @@ class Simulator {
 
     [[nodiscard]] const MachineMap& map() const { return map_; }
 
+    /// A live allocation as the simulator holds it (tests check constraints with it).
+    struct HeldRange {
+        std::uint64_t id = 0;
+        FrameInterval frames;
+        Pool pool = Pool::kGeneral;
+    };
+    /// Every live allocation, sorted by address.
+    [[nodiscard]] std::vector<HeldRange> held() const;
+
   private:
     struct Held {
         AllocatedFrames<> small;

@@ -131,6 +131,14 @@ std::vector<Op> boot_script(std::uint64_t usable) {
     return ops;
 }
 
+// Steady-state workloads start with the heap up: the early storage is a
+// boot-time crutch of a few hundred nodes, not where a kernel lives.
+std::vector<Op> heap_up() {
+    Op op;
+    op.kind = OpKind::kMoveToHeap;
+    return {op};
+}
+
 class MixWorkload final : public OpSource {
   public:
     MixWorkload(std::string name, std::uint64_t seed, std::vector<Op> script)
@@ -259,18 +267,18 @@ std::unique_ptr<OpSource> make_workload(const std::string& name, std::uint64_t u
         return w;
     }
     if (name == "churn") {
-        auto w = std::make_unique<MixWorkload>(name, seed, std::vector<Op>{});
+        auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
         w->add(1, share(300), page_cache);
         return w;
     }
     if (name == "hugepages") {
-        auto w = std::make_unique<MixWorkload>(name, seed, std::vector<Op>{});
+        auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
         w->add(45, share(700), huge_page);
         w->add(55, share(20), small_noise);
         return w;
     }
     if (name == "dma") {
-        auto w = std::make_unique<MixWorkload>(name, seed, std::vector<Op>{});
+        auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
         // Budgets relative to what lies below 4 GiB, not to the whole machine.
         const std::uint64_t low = std::min<std::uint64_t>(usable, kDmaLimit >> 12);
         w->add(70, low / 1000 * 150, dma_descriptor);

@@ -1,0 +1,165 @@
+// The command line as users type it: help, both subcommands, every error
+// path that must name its cause, output files, and determinism by seed.
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+#include "workloads.hpp"
+
+namespace framealloc::sim::test {
+namespace {
+
+TEST(SimCli, HelpListsSubcommandsWorkloadsAndTraceGrammar) {
+    const CommandResult r = run_cli({"--help"});
+    EXPECT_EQ(r.code, kExitOk);
+    for (const char* word : {"run", "regions", "--map", "--workload", "--trace", "--ops", "--seed",
+                             "--svg", "--json", "--quiet", "alloc-at", "free NAME"}) {
+        EXPECT_NE(r.out.find(word), std::string::npos) << word;
+    }
+    for (const WorkloadInfo& w : workloads()) {
+        EXPECT_NE(r.out.find(w.name), std::string::npos) << w.name;
+    }
+}
+
+TEST(SimCli, NoArgumentsIsAUsageError) {
+    EXPECT_EQ(run_cli({}).code, kExitUsage);
+}
+
+TEST(SimCli, UnknownCommandIsNamed) {
+    const CommandResult r = run_cli({"frobnicate"});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_NE(r.err.find("frobnicate"), std::string::npos);
+}
+
+TEST(SimCli, UnknownWorkloadIsNamedWithTheKnownOnes) {
+    const CommandResult r = run_cli({"run", "--workload", "nosuch", "--no-svg"});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_NE(r.err.find("nosuch"), std::string::npos);
+    EXPECT_NE(r.err.find("hugepages"), std::string::npos);
+}
+
+TEST(SimCli, BadOptionsAreRejected) {
+    EXPECT_EQ(run_cli({"run", "--ops"}).code, kExitUsage);
+    EXPECT_EQ(run_cli({"run", "--ops", "lots"}).code, kExitUsage);
+    EXPECT_EQ(run_cli({"run", "--bogus"}).code, kExitUsage);
+    EXPECT_EQ(run_cli({"run", "--workload", "dma", "--trace", "x.trace"}).code, kExitUsage);
+}
+
+TEST(SimCli, RunPrintsTheSummaryAndWritesThePicture) {
+    ScratchDir dir;
+    const auto svg = dir.file("out.svg");
+    const CommandResult r = run_cli({"run", "--ops", "3000", "--svg", svg.string()});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    for (const char* row :
+         {"operations", "failed operations", "free chunks", "largest free chunk", "fragmentation",
+          "2 MiB frames available", "p50", "p90", "p99", "allocator check()", "frames conserved"}) {
+        EXPECT_NE(r.out.find(row), std::string::npos) << row;
+    }
+    EXPECT_NE(r.out.find("3000 ("), std::string::npos) << "asked for 3000 operations";
+    EXPECT_NE(r.out.find(svg.string()), std::string::npos) << "the picture's path is printed";
+    const std::string picture = read_text(svg);
+    EXPECT_EQ(picture.rfind("<svg", 0), 0U);
+    EXPECT_NE(picture.find("</svg>"), std::string::npos);
+    EXPECT_NE(picture.find("RAM above 4G"), std::string::npos) << "built-in regions are labelled";
+}
+
+TEST(SimCli, QuietPrintsNothingOnSuccess) {
+    const CommandResult r = run_cli({"run", "--ops", "500", "--no-svg", "--quiet"});
+    EXPECT_EQ(r.code, kExitOk);
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_TRUE(r.err.empty());
+}
+
+TEST(SimCli, UnwritableOutputIsAnError) {
+    const CommandResult r =
+        run_cli({"run", "--ops", "100", "--svg", "/nonexistent-dir/x.svg", "--quiet"});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_NE(r.err.find("/nonexistent-dir/x.svg"), std::string::npos);
+}
+
+TEST(SimCli, EachWorkloadRunsCleanly) {
+    for (const WorkloadInfo& w : workloads()) {
+        ScratchDir dir;
+        const auto json = dir.file("w.json");
+        const CommandResult r = run_cli({"run", "--workload", w.name, "--ops", "4000", "--no-svg",
+                                         "--json", json.string(), "--quiet"});
+        ASSERT_EQ(r.code, kExitOk) << w.name << ": " << r.err;
+        const std::string text = read_text(json);
+        EXPECT_NE(text.find("\"check\": \"ok\""), std::string::npos) << w.name;
+        EXPECT_NE(text.find("\"conserved\": true"), std::string::npos) << w.name;
+        EXPECT_NE(text.find("\"operations\": 4000"), std::string::npos) << w.name;
+    }
+}
+
+TEST(SimCli, SameSeedGivesIdenticalJsonAndSvg) {
+    ScratchDir dir;
+    const auto run = [&](const std::string& tag, const std::string& seed) {
+        const CommandResult r = run_cli({"run", "--ops", "20000", "--seed", seed, "--svg",
+                                         dir.file(tag + ".svg").string(), "--json",
+                                         dir.file(tag + ".json").string(), "--quiet"});
+        EXPECT_EQ(r.code, kExitOk) << r.err;
+    };
+    run("a", "7");
+    run("b", "7");
+    run("c", "8");
+    EXPECT_EQ(read_text(dir.file("a.json")), read_text(dir.file("b.json")));
+    EXPECT_EQ(read_text(dir.file("a.svg")), read_text(dir.file("b.svg")));
+    EXPECT_NE(read_text(dir.file("a.json")), read_text(dir.file("c.json")));
+    EXPECT_NE(read_text(dir.file("a.svg")), read_text(dir.file("c.svg")));
+}
+
+#if FRAMEALLOC_SIM_HAVE_MEMMAP
+
+TEST(SimCli, RegionsPrintsEveryRegionAndTheUsableTotal) {
+    const CommandResult r = run_cli({"regions", memmap("e820-vm-qemu-1.txt")});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    // Frames wholly inside the three usable e820 lines: [0, 0x9fbff] loses its
+    // partial last frame, then [0x100000, 0x7ffddfff] and [4 GiB, 18 GiB).
+    const std::uint64_t usable = 0x9f + (0x7ffde - 0x100) + (0x480000 - 0x100000);
+    EXPECT_NE(r.out.find(std::to_string(usable)), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("0x00000000b0000000"), std::string::npos) << "the reserved MMCONFIG";
+}
+
+TEST(SimCli, RegionsNeedsExactlyOneFile) {
+    EXPECT_EQ(run_cli({"regions"}).code, kExitUsage);
+    EXPECT_EQ(run_cli({"regions", "a", "b"}).code, kExitUsage);
+}
+
+TEST(SimCli, RegionsOfAMissingFileFails) {
+    const CommandResult r = run_cli({"regions", "/nonexistent/map.txt"});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_NE(r.err.find("/nonexistent/map.txt"), std::string::npos);
+}
+
+TEST(SimCli, RunOnAMapFileUsesItsMemory) {
+    ScratchDir dir;
+    const auto json = dir.file("vm.json");
+    const CommandResult r =
+        run_cli({"run", "--map", memmap("e820-vm-qemu-1.txt"), "--workload", "churn", "--ops",
+                 "2000", "--no-svg", "--json", json.string(), "--quiet"});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    const std::uint64_t usable = 0x9f + (0x7ffde - 0x100) + (0x480000 - 0x100000);
+    EXPECT_NE(read_text(json).find("\"total_frames\": " + std::to_string(usable)),
+              std::string::npos);
+}
+
+TEST(SimCli, BadMapFileNamesFileAndLine) {
+    ScratchDir dir;
+    const auto map = dir.file("bad.txt");
+    write_text(map,
+               "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+               "BIOS-e820: [mem 0x00000000000f0000-0xzz] reserved\n");
+    const CommandResult r = run_cli({"run", "--map", map.string(), "--no-svg"});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_NE(r.err.find(map.string() + ":2"), std::string::npos) << r.err;
+}
+
+TEST(SimCli, MissingMapFileIsAnError) {
+    const CommandResult r = run_cli({"run", "--map", "/nonexistent/map.txt", "--no-svg"});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_NE(r.err.find("/nonexistent/map.txt"), std::string::npos);
+}
+
+#endif
+
+}  // namespace
+}  // namespace framealloc::sim::test
