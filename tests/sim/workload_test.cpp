@@ -18,7 +18,8 @@ Outcome run_workload(const std::string& name, std::uint64_t ops, std::uint64_t s
     Simulator sim(builtin_map());
     std::string error;
     EXPECT_TRUE(sim.init(error)) << error;
-    auto source = make_workload(name, usable_frames(sim.map()), seed);
+    const MachineSize size{usable_frames(sim.map()), usable_frames(sim.map(), kDmaLimit >> 12)};
+    auto source = make_workload(name, size, seed);
     EXPECT_NE(source, nullptr) << name;
     Outcome o;
     o.report = sim.run(*source, ops);
@@ -50,7 +51,7 @@ void expect_invariants(const Outcome& o, const std::string& name) {
 }
 
 TEST(SimWorkloads, UnknownNameGivesNothing) {
-    EXPECT_EQ(make_workload("nope", 1000, 1), nullptr);
+    EXPECT_EQ(make_workload("nope", MachineSize{1000, 1000}, 1), nullptr);
     EXPECT_EQ(default_ops("nope"), 0U);
 }
 
@@ -135,6 +136,16 @@ TEST(SimWorkloads, SameSeedSameLifeDifferentSeedDifferentLife) {
         differs = a.held[i].frames.first != c.held[i].frames.first;
     }
     EXPECT_TRUE(differs);
+}
+
+TEST(SimWorkloads, UsableBelowALimitCountsOnlyLowFrames) {
+    const MachineMap map = builtin_map();
+    // Below 4 GiB the built-in map offers [0, 0x9f000), [1 MiB, 0xbeed8000)
+    // and three small islands of 1, 0x288 and 0x14 frames.
+    const std::uint64_t low = 0x9f + (0xbeed8 - 0x100) + 1 + 1 + 0x288 + 0x14;
+    EXPECT_EQ(usable_frames(map, kDmaLimit >> 12), low);
+    EXPECT_EQ(usable_frames(map), low + (0x440000 - 0x100000));
+    EXPECT_EQ(usable_frames(map, 0x50), 0x50U) << "a limit inside the first region";
 }
 
 TEST(SimWorkloads, OpsLimitIsRespected) {

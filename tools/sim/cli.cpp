@@ -213,7 +213,8 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
         max_ops = o.ops.value_or(ops.size());
         source = std::make_unique<TraceSource>("trace " + o.trace_path, std::move(ops));
     } else {
-        source = make_workload(o.workload, usable, o.seed);
+        const MachineSize size{usable, usable_frames(map, kDmaLimit >> 12)};
+        source = make_workload(o.workload, size, o.seed);
         if (!source) {
             err << "framealloc-sim: unknown workload '" << o.workload << "'; known:";
             for (const WorkloadInfo& w : workloads()) {

@@ -108,7 +108,7 @@ bool load_map_file(const std::string& path, MachineMap& map, std::string& error)
 #endif
 }
 
-std::uint64_t usable_frames(const MachineMap& map) {
+std::uint64_t usable_frames(const MachineMap& map, std::uint64_t limit_frame) {
     // Frame-level set arithmetic on merged intervals: reserved wins over free.
     using Interval = std::pair<std::uint64_t, std::uint64_t>;
     const auto merged = [](const std::vector<PhysicalMemoryRegion>& regions) {
@@ -132,7 +132,11 @@ std::uint64_t usable_frames(const MachineMap& map) {
     const std::vector<Interval> free = merged(map.free);
     const std::vector<Interval> reserved = merged(map.reserved);
     std::uint64_t total = 0;
-    for (const Interval& f : free) {
+    for (Interval f : free) {
+        if (f.first >= limit_frame) {
+            break;
+        }
+        f.second = std::min(f.second, limit_frame - 1);
         std::uint64_t count = f.second - f.first + 1;
         for (const Interval& r : reserved) {
             const std::uint64_t lo = std::max(f.first, r.first);

@@ -39,7 +39,8 @@ struct MachineMap {
 /// True when the map-file readers were built in (tools/memmap present).
 [[nodiscard]] bool map_files_supported();
 
-/// Frames the allocator may hand out anywhere (free minus reserved).
-[[nodiscard]] std::uint64_t usable_frames(const MachineMap& map);
+/// Frames the allocator may hand out anywhere (free minus reserved), counting
+/// only frames below `limit_frame` (e.g. 4 GiB for DMA32 budgets).
+[[nodiscard]] std::uint64_t usable_frames(const MachineMap& map, std::uint64_t limit_frame = ~0ULL);
 
 }  // namespace framealloc::sim

@@ -258,8 +258,10 @@ std::uint64_t default_ops(const std::string& name) {
     return 0;
 }
 
-std::unique_ptr<OpSource> make_workload(const std::string& name, std::uint64_t usable,
+std::unique_ptr<OpSource> make_workload(const std::string& name, MachineSize size,
                                         std::uint64_t seed) {
+    const std::uint64_t usable = size.usable_frames;
+    const std::uint64_t low = size.usable_below_4g;
     const auto share = [usable](std::uint64_t permille) { return usable / 1000 * permille; };
     if (name == "boot") {
         auto w = std::make_unique<MixWorkload>(name, seed, boot_script(usable));
@@ -280,7 +282,6 @@ std::unique_ptr<OpSource> make_workload(const std::string& name, std::uint64_t u
     if (name == "dma") {
         auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
         // Budgets relative to what lies below 4 GiB, not to the whole machine.
-        const std::uint64_t low = std::min<std::uint64_t>(usable, kDmaLimit >> 12);
         w->add(70, low / 1000 * 150, dma_descriptor);
         w->add(30, low / 1000 * 600, dma_ring);
         return w;
@@ -289,8 +290,8 @@ std::unique_ptr<OpSource> make_workload(const std::string& name, std::uint64_t u
         auto w = std::make_unique<MixWorkload>(name, seed, boot_script(usable));
         w->add(50, share(200), page_cache);
         w->add(15, share(350), huge_page);
-        w->add(10, std::min<std::uint64_t>(usable, kDmaLimit >> 12) / 1000 * 50, dma_descriptor);
-        w->add(5, std::min<std::uint64_t>(usable, kDmaLimit >> 12) / 1000 * 100, dma_ring);
+        w->add(10, low / 1000 * 50, dma_descriptor);
+        w->add(5, low / 1000 * 100, dma_ring);
         w->add(10, share(200), big_buffer);
         w->add(10, share(10), page_tables);
         return w;

@@ -22,9 +22,14 @@ struct WorkloadInfo {
 [[nodiscard]] const std::vector<WorkloadInfo>& workloads();
 
 /// The workload called `name`, or nullptr for an unknown name.
-/// `usable_frames` is the machine's free memory, which sizes working sets.
-[[nodiscard]] std::unique_ptr<OpSource> make_workload(const std::string& name,
-                                                      std::uint64_t usable_frames,
+/// How much memory a machine offers, which sizes the working sets.
+struct MachineSize {
+    std::uint64_t usable_frames = 0;
+    std::uint64_t usable_below_4g = 0;  ///< What 32-bit DMA can reach.
+};
+
+/// The workload called `name`, or nullptr for an unknown name.
+[[nodiscard]] std::unique_ptr<OpSource> make_workload(const std::string& name, MachineSize size,
                                                       std::uint64_t seed);
 
 /// The default op count of a built-in workload (0 for an unknown name).
