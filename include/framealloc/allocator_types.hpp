@@ -43,10 +43,14 @@ struct AllocRequest {
         r.max_address = hi;
         return r;
     }
-    /// Every byte below `limit` (e.g. 4 GiB for 32-bit DMA).
+    /// Every byte below `limit` (e.g. 4 GiB for 32-bit DMA); a limit past the
+    /// physical width means no limit.
     [[nodiscard]] constexpr AllocRequest below(std::uint64_t limit) const {
         AllocRequest r = *this;
-        r.max_address = PhysicalAddress::new_canonical(limit == 0 ? 0 : limit - 1);
+        // Clamp, not new_canonical's masking: masking would wrap 2^52 + x to x.
+        const std::uint64_t last = limit == 0 ? 0 : limit - 1;
+        r.max_address = PhysicalAddress::new_canonical(
+            last > PhysicalAddress::kMax ? PhysicalAddress::kMax : last);
         return r;
     }
     [[nodiscard]] constexpr AllocRequest not_crossing(std::uint64_t frames) const {

@@ -172,5 +172,17 @@ TEST(Aligned, AtAddressRequestCombinesWithAlignmentWindowAndBoundary) {
     EXPECT_EQ(alloc->allocate(req).kind(), ErrorKind::kAddressInUse);
 }
 
+TEST(Aligned, BelowALimitPastThePhysicalWidthMeansNoLimit) {
+    // A limit above every physical address must not wrap into a small window
+    // (2^52 + 2 MiB masked to the physical width would be 2 MiB).
+    auto alloc = make_allocator({free_region(4 * kGiB, kMiB)});
+    const std::uint64_t past_top = PhysicalAddress::kMax + 1 + 2 * kMiB;
+    auto f = alloc->allocate(AllocRequest::frames(1).below(past_top));
+    ASSERT_TRUE(f) << f.error().message;
+    EXPECT_EQ(f->start_address().value(), 4 * kGiB);
+    auto g = alloc->allocate(AllocRequest::frames(1).below(~0ULL));
+    EXPECT_TRUE(g);
+}
+
 }  // namespace
 }  // namespace framealloc::test

@@ -196,5 +196,25 @@ TEST(Regions, OnTheSpotRegionRefusedWhenItTouchesGeneralMemory) {
     EXPECT_CHECK_OK(*alloc);
 }
 
+TEST(Regions, RunsAcrossPoolsOrPartlyUnknownAreRefused) {
+    // General RAM right below a reserved firmware table; unknown space above it.
+    auto alloc = make_allocator({free_region(kMiB, kMiB)}, {reserved_region(2 * kMiB, 4 * kFrame)});
+    const FrameStats before = alloc->stats();
+    // Last general frame + first reserved frame: one handle cannot return to two pools.
+    EXPECT_EQ(alloc->allocate_frames_at(phys(2 * kMiB - kFrame), 2).kind(),
+              ErrorKind::kOutsideAllocator);
+    // Last reserved frame + first unknown frame: the known region is not grown.
+    EXPECT_EQ(alloc->allocate_frames_at(phys(2 * kMiB + 3 * kFrame), 2).kind(),
+              ErrorKind::kOutsideAllocator);
+    const FrameStats after = alloc->stats();
+    EXPECT_EQ(after.reserved.total_frames, before.reserved.total_frames);
+    EXPECT_EQ(after.reserved.free_frames, 4U);
+    EXPECT_EQ(after.general.free_frames, 256U);
+    // Each part alone is fine.
+    EXPECT_TRUE(alloc->allocate_frames_at(phys(2 * kMiB + 3 * kFrame), 1));
+    EXPECT_TRUE(alloc->allocate_frames_at(phys(2 * kMiB + 4 * kFrame), 1));
+    EXPECT_CHECK_OK(*alloc);
+}
+
 }  // namespace
 }  // namespace framealloc::test
