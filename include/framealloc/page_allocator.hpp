@@ -187,6 +187,7 @@ class BasicPageAllocator final : public PageOwner {
         }
         for (int attempt = 0;; ++attempt) {
             Result<detail::Taken> taken = make_error(ErrorKind::kNotInitialized, "");
+            bool low = false;
             {
                 LockGuard<Lock> guard(lock_);
                 if (!engine_.initialized()) {
@@ -194,9 +195,12 @@ class BasicPageAllocator final : public PageOwner {
                 }
                 taken = request.at ? engine_.allocate_at(at.start, at.end, 1, pools)
                                    : engine_.allocate(c);
+                low = engine_.nodes().spare() < kLowWater;
             }
             if (taken) {
-                grow_if_low();
+                if (low) {
+                    grow_nodes();  // after the lock: the heap may allocate pages from us
+                }
                 return AllocatedPages<>(detail::AdoptPagesTag{}, this,
                                         PageRange<>(page_of(taken->start), page_of(taken->end)),
                                         taken->pool);
@@ -484,20 +488,6 @@ class BasicPageAllocator final : public PageOwner {
             }
         }
         return engine_.finish_init();
-    }
-
-    void grow_if_low() FRAMEALLOC_EXCLUDES(lock_) {
-        if (!heap_mode()) {
-            return;
-        }
-        bool low = false;
-        {
-            LockGuard<Lock> guard(lock_);
-            low = engine_.nodes().spare() < kLowWater;
-        }
-        if (low) {
-            grow_nodes();
-        }
     }
 
     // Doubles node storage from the heap, never with the lock held; one grower

@@ -4,6 +4,8 @@
 // statistics, heap growth, and several allocators side by side.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "page_test_util.hpp"
 
 namespace framealloc::test {
@@ -299,6 +301,30 @@ TEST(PageAllocator, UninitialisedAllocatorRefusesCleanly) {
     EXPECT_EQ(alloc.add_range(vrange(kGiB, kPage)).kind(), ErrorKind::kNotInitialized);
     EXPECT_EQ(alloc.move_to_heap(hosted_heap_hooks()).kind(), ErrorKind::kNotInitialized);
     EXPECT_EQ(alloc.move_to_heap(HeapHooks{}).kind(), ErrorKind::kInvalidArgument);
+}
+
+TEST(PageAllocator, TwoThreadsShareOneAllocator) {
+    auto alloc = kernel_space();
+    ASSERT_TRUE(alloc->move_to_heap(hosted_heap_hooks()).ok());
+    const auto churn = [&alloc](std::uint64_t seed) {
+        std::vector<AllocatedPages<>> held;
+        for (int i = 0; i < 3000; ++i) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            auto p = alloc->allocate_pages(1 + (seed >> 60));
+            ASSERT_TRUE(p) << p.error().message;
+            held.push_back(std::move(p.value()));
+            if (held.size() > 64) {
+                held.erase(held.begin() + static_cast<std::ptrdiff_t>((seed >> 20) % 64));
+            }
+        }
+    };
+    std::thread t0(churn, 1);
+    std::thread t1(churn, 2);
+    t0.join();
+    t1.join();
+    EXPECT_EQ(alloc->stats().general.allocated_pages, 0U);
+    EXPECT_EQ(alloc->stats().general.free_chunks, 2U);
+    EXPECT_TRUE(alloc->check().ok());
 }
 
 }  // namespace
