@@ -175,6 +175,22 @@ class BasicFrameAllocator final : public FrameOwner {
     /// kCapacityExhausted, kNotInitialized.
     [[nodiscard]] Result<AllocatedFrames<>> allocate(const AllocRequest& request)
         FRAMEALLOC_EXCLUDES(lock_) {
+        // The per-CPU fast path first: a request of a cacheable shape is valid
+        // by construction, and a cache hit consumes no node (the cached frame
+        // kept its handle's), so neither validation nor the low-water check
+        // under the shared lock is needed. Only a refill can use nodes up.
+        if (const CacheKind kind = plain_cache_kind(request); kind != CacheKind::kNone) {
+            if (heap_mode_.load(std::memory_order_acquire)) {
+                bool refilled = false;
+                if (const auto first = take_cached(kind, refilled)) {
+                    if (refilled) {
+                        deferred_action().run();
+                    }
+                    return make_handle(
+                        detail::Taken{*first, *first + request.num_frames - 1, Pool::kGeneral});
+                }
+            }
+        }
         auto frames = allocate_impl(request);
         if (frames && heap_mode_.load(std::memory_order_relaxed)) {
             deferred_action().run();
@@ -326,12 +342,19 @@ class BasicFrameAllocator final : public FrameOwner {
             return make_error(ErrorKind::kBadRegion, "a region of unknown type cannot be added");
         }
         Status st = make_error(ErrorKind::kNotInitialized, "init() has not been called");
-        {
-            LockGuard<Lock> guard(lock_);
-            if (engine_.initialized()) {
-                st = engine_.add_region(region.frames.start().number(),
-                                        region.frames.end().number(), pool_of(region.type));
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            {
+                LockGuard<Lock> guard(lock_);
+                if (engine_.initialized()) {
+                    st = engine_.add_region(region.frames.start().number(),
+                                            region.frames.end().number(), pool_of(region.type));
+                }
             }
+            // In heap mode bookkeeping can grow: out of nodes is not a refusal.
+            if (st || st.kind() != ErrorKind::kCapacityExhausted || !heap_mode()) {
+                break;
+            }
+            grow_nodes();
         }
         if (st && heap_mode_.load(std::memory_order_relaxed)) {
             deferred_action().run();
@@ -347,11 +370,21 @@ class BasicFrameAllocator final : public FrameOwner {
             return make_error(ErrorKind::kZeroFrames, "the range is empty");
         }
         drain_cpu_caches();
-        LockGuard<Lock> guard(lock_);
-        if (!engine_.initialized()) {
-            return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+        for (int attempt = 0;; ++attempt) {
+            Status st;
+            {
+                LockGuard<Lock> guard(lock_);
+                if (!engine_.initialized()) {
+                    return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+                }
+                st = engine_.remove_region(range.start().number(), range.end().number());
+            }
+            // In heap mode bookkeeping can grow: out of nodes is not a refusal.
+            if (st || st.kind() != ErrorKind::kCapacityExhausted || attempt > 0 || !heap_mode()) {
+                return st;
+            }
+            grow_nodes();
         }
-        return engine_.remove_region(range.start().number(), range.end().number());
     }
 
     // ------------------------------------------------------------ per-CPU
@@ -424,14 +457,7 @@ class BasicFrameAllocator final : public FrameOwner {
         if (pool == Pool::kGeneral && heap_mode() && try_cache(first, last)) {
             return;
         }
-        bool ok = false;
-        {
-            LockGuard<Lock> guard(lock_);
-            ok = engine_.release(first, last, pool);
-        }
-        if (!ok) {
-            framealloc_panic("framealloc: frames returned twice (double free)");
-        }
+        release_shared(first, last, pool);
     }
     [[nodiscard]] Status reserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
         {
@@ -457,21 +483,35 @@ class BasicFrameAllocator final : public FrameOwner {
     [[nodiscard]] Result<Pool> adopt_frames(std::uint64_t first, std::uint64_t last) override
         FRAMEALLOC_EXCLUDES(lock_) {
         drain_cpu_caches();
-        LockGuard<Lock> guard(lock_);
-        for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
-            if (!engine_.regions(p).covers(first, last)) {
-                continue;
+        for (int attempt = 0;; ++attempt) {
+            {
+                LockGuard<Lock> guard(lock_);
+                bool covered = false;
+                for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
+                    if (!engine_.regions(p).covers(first, last)) {
+                        continue;
+                    }
+                    if (engine_.chunks(p).overlaps(first, last)) {
+                        return make_error(ErrorKind::kAddressInUse,
+                                          "some of the frames are free, not unmapped");
+                    }
+                    if (engine_.nodes().try_reserve(1)) {
+                        return p;
+                    }
+                    covered = true;
+                    break;
+                }
+                if (!covered) {
+                    return make_error(ErrorKind::kOutsideAllocator,
+                                      "the frames are not in one known region");
+                }
+                // In heap mode bookkeeping can grow: out of nodes is not a refusal.
+                if (attempt > 0 || !heap_mode()) {
+                    return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left");
+                }
             }
-            if (engine_.chunks(p).overlaps(first, last)) {
-                return make_error(ErrorKind::kAddressInUse,
-                                  "some of the frames are free, not unmapped");
-            }
-            if (!engine_.nodes().try_reserve(1)) {
-                return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left");
-            }
-            return p;
+            grow_nodes();
         }
-        return make_error(ErrorKind::kOutsideAllocator, "the frames are not in one known region");
     }
     void run_deferred() override FRAMEALLOC_EXCLUDES(lock_) { grow_nodes(); }
 
@@ -590,8 +630,10 @@ class BasicFrameAllocator final : public FrameOwner {
         if (request.at) {
             return allocate_at_impl(request, c);
         }
-        if (heap_mode_.load(std::memory_order_acquire)) {
-            if (auto cached = take_cached(c)) {
+        if (const CacheKind kind = cache_kind(c);
+            kind != CacheKind::kNone && heap_mode_.load(std::memory_order_acquire)) {
+            bool refilled = false;
+            if (auto cached = take_cached(kind, refilled)) {
                 return make_handle(detail::Taken{*cached, *cached + c.count - 1, Pool::kGeneral});
             }
         }
@@ -685,29 +727,77 @@ class BasicFrameAllocator final : public FrameOwner {
         return total;
     }
 
+    // Frees to the shared pool. Out of line (like the refills and drains
+    // below) so the per-CPU fast paths that fall back to it stay small leaf
+    // code: inlined, these bodies made every fast-path call save registers.
+    [[gnu::noinline]] void release_shared(std::uint64_t first, std::uint64_t last, Pool pool)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        bool ok = false;
+        {
+            LockGuard<Lock> guard(lock_);
+            ok = engine_.release(first, last, pool);
+        }
+        if (!ok) {
+            framealloc_panic("framealloc: frames returned twice (double free)");
+        }
+    }
+
     // Grows node storage from the heap; never with the lock held, and one
     // grower at a time (a nested call from inside the heap hook returns).
     void grow_nodes() FRAMEALLOC_EXCLUDES(lock_);
 
     static constexpr std::uint64_t kHuge = detail::CpuCache::kHugeFrames;
 
-    // A single frame, or one 2 MiB block, with no window: from this CPU's
-    // cache, refilled in batches. Nothing when the request does not qualify
-    // or the cache is busy (an interrupt on this CPU, or a migrated thread).
-    Optional<std::uint64_t> take_cached(const detail::Constraint& c) FRAMEALLOC_EXCLUDES(lock_);
+    // Which per-CPU cache can serve a request: a single frame, or one 2 MiB
+    // block (alignment at most 2 MiB, no boundary below it), with no window.
+    enum class CacheKind : std::uint8_t { kNone, kSmall, kHuge };
+    static constexpr CacheKind cache_kind(const detail::Constraint& c) {
+        const bool window = c.min != 0 || c.max != ~0ULL;
+        if (c.count == 1 && c.unconstrained()) {
+            return CacheKind::kSmall;
+        }
+        if (c.count == kHuge && c.align <= kHuge && !window &&
+            (c.boundary == 0 || c.boundary >= kHuge)) {
+            return CacheKind::kHuge;
+        }
+        return CacheKind::kNone;
+    }
+    // The same decision on a raw request, for its two common shapes only
+    // (default window and boundary, no address, alignment 1 or 2 MiB), in a
+    // few compares; every other request goes through to_constraint().
+    static constexpr CacheKind plain_cache_kind(const AllocRequest& r) {
+        if (r.at || r.boundary_frames != 0 || r.min_address.value() != 0 ||
+            r.max_address.value() != PhysicalAddress::kMax) {
+            return CacheKind::kNone;
+        }
+        if (r.num_frames == 1 && r.align_frames == 1) {
+            return CacheKind::kSmall;
+        }
+        if (r.num_frames == kHuge && (r.align_frames == 1 || r.align_frames == kHuge)) {
+            return CacheKind::kHuge;
+        }
+        return CacheKind::kNone;
+    }
+
+    // One entry of this CPU's cache of `kind`, refilled in a batch when empty
+    // (`refilled` is then set: the refill used nodes). Nothing when the cache
+    // is busy (an interrupt on this CPU, or a migrated thread) or memory is short.
+    Optional<std::uint64_t> take_cached(CacheKind kind, bool& refilled) FRAMEALLOC_EXCLUDES(lock_);
 
     // Parks returned frames in this CPU's cache when they qualify.
     bool try_cache(std::uint64_t first, std::uint64_t last) FRAMEALLOC_EXCLUDES(lock_);
 
     // Fills an empty small cache (its lock held): one contiguous batch when a
     // chunk has room, else whatever single frames there are.
-    void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
-    void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
 
     // Returns the `count` oldest entries of a cache (its lock held) to the
     // shared pool, merged into runs so each run costs one tree update.
-    void drain_small(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
-    void drain_huge(detail::CpuCache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void drain_small(detail::CpuCache& cache, std::uint32_t count)
+        FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void drain_huge(detail::CpuCache& cache, std::uint32_t count)
+        FRAMEALLOC_EXCLUDES(lock_);
 
     mutable Lock lock_;
     detail::RangeEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);

@@ -40,14 +40,8 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::grow_nodes() FRAMEALLOC
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Optional<std::uint64_t> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_cached(
-    const detail::Constraint& c) FRAMEALLOC_EXCLUDES(lock_) {
-    const bool window = c.min != 0 || c.max != ~0ULL;
-    const bool small = c.count == 1 && c.unconstrained();
-    const bool huge =
-        c.count == kHuge && c.align <= kHuge && !window && (c.boundary == 0 || c.boundary >= kHuge);
-    if (!small && !huge) {
-        return {};
-    }
+    CacheKind kind, bool& refilled) FRAMEALLOC_EXCLUDES(lock_) {
+    const bool small = kind == CacheKind::kSmall;
     const unsigned cpu = framealloc_cpu_id();
     if (cpu >= kMaxCpus) {
         return {};
@@ -58,8 +52,9 @@ Optional<std::uint64_t> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take
     }
     Optional<std::uint64_t> out;
     auto& count = small ? cache.small_count : cache.huge_count;
-    if (count.load(std::memory_order_relaxed) == 0) {
+    if (FRAMEALLOC_UNLIKELY(count.load(std::memory_order_relaxed) == 0)) {
         small ? refill_small(cache) : refill_huge(cache);
+        refilled = true;
     }
     const std::uint32_t n = count.load(std::memory_order_relaxed);
     if (n != 0) {
