@@ -81,9 +81,51 @@ class IntervalSet {
     /// Adds [s, e], which must not overlap the set, merging with touching
     /// neighbours. Needs at most one node from the pool (none when it touches one).
     void add(std::uint64_t s, std::uint64_t e) {
+        const Neighbours nb = neighbours(s);
+        link_in(nb, s, e);
+    }
+
+    /// add(), unless some unit of [s, e] is already in the set (a double
+    /// free): then false and no change. One descent finds both neighbours and
+    /// answers the overlap question; overlaps() then add() took four.
+    [[nodiscard]] bool add_if_disjoint(std::uint64_t s, std::uint64_t e) {
+        const Neighbours nb = neighbours(s);
+        if ((nb.before != kNil && (*pool_)[nb.before].end >= s) ||
+            (nb.after != kNil && (*pool_)[nb.after].start <= e)) {
+            return false;
+        }
+        link_in(nb, s, e);
+        return true;
+    }
+
+  private:
+    // The ranges either side of `key`: the greatest start <= key and the
+    // smallest start > key, found in the same descent.
+    struct Neighbours {
+        Index before = kNil;
+        Index after = kNil;
+    };
+    [[nodiscard]] Neighbours neighbours(std::uint64_t key) const {
+        Neighbours nb;
+        Index t = root_;
+        while (t != kNil) {
+            const Node& n = (*pool_)[t];
+            if (n.start <= key) {
+                nb.before = t;
+                t = n.right;
+            } else {
+                nb.after = t;
+                t = n.left;
+            }
+        }
+        return nb;
+    }
+    // Adds [s, e], disjoint from the set, between its neighbours `nb`.
+    void link_in(const Neighbours& nb, std::uint64_t s, std::uint64_t e) {
         units_ += e - s + 1;
-        const Index before = s > 0 ? containing(s - 1) : kNil;
-        const Index after = find_gt(e);
+        const Index before =
+            (nb.before != kNil && s > 0 && (*pool_)[nb.before].end == s - 1) ? nb.before : kNil;
+        const Index after = nb.after;
         const bool joins_after = after != kNil && (*pool_)[after].start == e + 1;
         if (before != kNil) {
             Node& b = (*pool_)[before];
@@ -104,6 +146,7 @@ class IntervalSet {
         insert(pool_->take(s, e));
     }
 
+  public:
     /// Adds [s, e] where it may overlap the set too (building regions at init).
     void add_merging(std::uint64_t s, std::uint64_t e) {
         for (;;) {

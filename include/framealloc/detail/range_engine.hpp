@@ -179,12 +179,12 @@ class RangeEngine {
     /// Returns [s, e] to pool `p`, using the node its handle held in reserve.
     /// False (and no change) when any unit of it is already free: a double free.
     [[nodiscard]] bool release(std::uint64_t s, std::uint64_t e, Pool p, Index handles = 1) {
-        IntervalSet& set = chunks_[index(p)];
-        if (set.overlaps(s, e)) {
+        // The handle's reserved node covers the one add may need; it is
+        // released only once the add is known to happen.
+        if (!chunks_[index(p)].add_if_disjoint(s, e)) {
             return false;
         }
         pool_.unreserve(handles);
-        set.add(s, e);
         return true;
     }
 
