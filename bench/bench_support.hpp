@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <vector>
 
@@ -31,8 +32,7 @@ inline void* counting_allocate(void* context, std::size_t bytes, std::size_t ali
     const HeapHooks base = hosted_heap_hooks();
     return base.allocate(base.context, bytes, align);
 }
-inline void counting_deallocate(void* context, void* memory, std::size_t bytes,
-                                std::size_t align) {
+inline void counting_deallocate(void* context, void* memory, std::size_t bytes, std::size_t align) {
     static_cast<HeapCounter*>(context)->calls.fetch_add(1, std::memory_order_relaxed);
     const HeapHooks base = hosted_heap_hooks();
     base.deallocate(base.context, memory, bytes, align);
@@ -66,11 +66,19 @@ struct Setup {
     }
     double used_bits_per_frame() const {
         const FrameStats st = alloc->stats();
-        return 8.0 * static_cast<double>(st.nodes_used + st.nodes_reserved) *
-               sizeof(detail::Node) /
+        return 8.0 * static_cast<double>(st.nodes_used + st.nodes_reserved) * sizeof(detail::Node) /
                static_cast<double>(st.general.total_frames + st.reserved.total_frames);
     }
 };
+
+/// CPU time of the calling thread, in ns: unlike wall time it does not count
+/// the slices other processes on this shared machine take, yet it does count
+/// the stalls that sharing cache lines with another thread causes.
+inline double thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
 
 /// xorshift64*: cheap enough not to blur a 50 ns operation.
 class Rng {
@@ -128,20 +136,28 @@ inline std::uint64_t sized_pair(FrameAllocator& a, std::uint64_t count) {
     return f->start().number();
 }
 
-/// Punches `holes` one-frame holes, evenly spread, into the first 7/8 of the
-/// pool by allocating the frames between them (held in `keep`); the last 1/8
-/// stays one free chunk for the requests to come from.
+/// Frames of the pool the fragmentation scenario fills (with or without
+/// holes); the rest, 148576 frames, stays one free chunk for the requests to
+/// come from, so both variants carve from a chunk of the same size.
+inline constexpr std::uint64_t kHoleSpan = 900000;
+
+/// Allocates the first kHoleSpan frames of the pool (held in `keep`), leaving
+/// `holes` one-frame holes evenly spread over them; with no holes, as one block.
 inline void punch_holes(FrameAllocator& a, std::uint64_t holes,
                         std::vector<AllocatedFrames<>>& keep) {
+    const auto at = [](std::uint64_t frame) {
+        return Frame<>::from_number(frame).value().start_address();
+    };
     if (holes == 0) {
+        auto f = a.allocate_frames_at(at(kBaseFrame), kHoleSpan);
+        expect_ok(f);
+        keep.push_back(std::move(f.value()));
         return;
     }
-    const std::uint64_t stride = (kPoolFrames - kPoolFrames / 8) / holes;
+    const std::uint64_t stride = kHoleSpan / holes;
     keep.reserve(holes);
     for (std::uint64_t i = 0; i < holes; ++i) {
-        const std::uint64_t hole = kBaseFrame + i * stride;
-        auto f = a.allocate_frames_at(Frame<>::from_number(hole + 1).value().start_address(),
-                                      stride - 1);
+        auto f = a.allocate_frames_at(at(kBaseFrame + i * stride + 1), stride - 1);
         expect_ok(f);
         keep.push_back(std::move(f.value()));
     }

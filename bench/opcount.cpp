@@ -51,8 +51,12 @@ void run_at(std::uint64_t ops, std::uint64_t count) {
         g_sink = g_sink + at_pair(*s.alloc, kAtFrame, count);
     }
 }
-void run_at1(std::uint64_t ops) { run_at(ops, 1); }
-void run_at512(std::uint64_t ops) { run_at(ops, 512); }
+void run_at1(std::uint64_t ops) {
+    run_at(ops, 1);
+}
+void run_at512(std::uint64_t ops) {
+    run_at(ops, 512);
+}
 void run_mix(std::uint64_t ops) {
     Setup s;
     RandomMix mix(*s.alloc, 42);
@@ -70,12 +74,16 @@ void run_sized(std::uint64_t ops, std::uint64_t holes) {
         count = count == 64 ? 2 : count + 1;
     }
 }
-void run_clean(std::uint64_t ops) { run_sized(ops, 0); }
-void run_fragmented(std::uint64_t ops) { run_sized(ops, 100000); }
+void run_clean(std::uint64_t ops) {
+    run_sized(ops, 0);
+}
+void run_fragmented(std::uint64_t ops) {
+    run_sized(ops, 100000);
+}
 
 constexpr Scenario kScenarios[] = {
-    {"single", run_single}, {"huge", run_huge},   {"at1", run_at1},
-    {"at512", run_at512},   {"mix", run_mix},     {"clean", run_clean},
+    {"single", run_single},         {"huge", run_huge}, {"at1", run_at1},
+    {"at512", run_at512},           {"mix", run_mix},   {"clean", run_clean},
     {"fragmented", run_fragmented},
 };
 
