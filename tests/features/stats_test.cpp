@@ -142,5 +142,21 @@ TEST(Stats, HotPlugAndOfflineMoveTheTotals) {
     EXPECT_EQ(st.general.free_chunks, 2U);
 }
 
+TEST(Stats, LargestFreeChunkIsTheLargestNotTheFirstOfSimilarSize) {
+    // Chunks of 17, 16 and 17 frames: close enough in size to share a size
+    // class, so the figure must come from comparing them, not from any one.
+    auto alloc = make_allocator({PhysicalMemoryRegion(frames(100, 17), MemoryRegionType::kFree),
+                                 PhysicalMemoryRegion(frames(200, 16), MemoryRegionType::kFree),
+                                 PhysicalMemoryRegion(frames(300, 17), MemoryRegionType::kFree)});
+    EXPECT_EQ(alloc->stats().general.largest_free_chunk, 17U);
+    auto a = alloc->allocate_frames_at(Frame<>::from_number(100).value().start_address(), 1);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(alloc->stats().general.largest_free_chunk, 17U);  // the one at 300
+    auto b = alloc->allocate_frames_at(Frame<>::from_number(316).value().start_address(), 1);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(alloc->stats().general.largest_free_chunk, 16U);
+    EXPECT_EQ(alloc->stats().general.free_chunks, 3U);
+}
+
 }  // namespace
 }  // namespace framealloc::test
