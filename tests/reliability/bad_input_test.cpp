@@ -412,6 +412,50 @@ TEST(BadInput, InspectAllocateAtOutsideTheChunkIsOutOfRange) {
     expect_intact(a, kGeneral, kReserved);
 }
 
+// Regression: in heap mode, IntoUnmappedFrames, add_region and take_offline
+// refused with kCapacityExhausted when no spare node was left, although the
+// heap could grow the bookkeeping (allocations already grew it).
+TEST(BadInput, HeapModeNeverRefusesForWantOfBookkeeping) {
+    FrameAllocator a;
+    const PhysicalMemoryRegion fr[] = {free_region(0x100, 100000)};
+    auto into = a.init(fr, {});
+    ASSERT_TRUE(into.has_value());
+    ASSERT_TRUE(a.move_to_heap(hosted_heap_hooks()).ok());
+    set_current_cpu(FRAMEALLOC_MAX_CPUS + 1);  // no per-CPU cache holding spare nodes
+    auto pt = a.allocate_frames(1);
+    ASSERT_TRUE(pt.has_value());
+    const FrameRange<> in_tables = std::move(pt.value()).into_mapped().into_page_table();
+    auto rest = a.allocate_frames(50000);
+    ASSERT_TRUE(rest.has_value());
+    std::vector<AllocatedFrames<>> pieces;
+    const auto spare = [&] {
+        const FrameStats st = a.stats();
+        return st.nodes_capacity - st.nodes_used - st.nodes_reserved;
+    };
+    const auto use_up = [&] {
+        while (spare() != 0) {
+            auto parts = rest->split_at(rest->start() + 1);
+            ASSERT_TRUE(parts.has_value());
+            pieces.push_back(std::move(parts->first));
+            rest.value() = std::move(parts->second);
+        }
+    };
+    use_up();
+    {
+        auto back = into.value()(in_tables);
+        EXPECT_TRUE(back.has_value()) << back.error().message;
+    }
+    use_up();
+    EXPECT_TRUE(a.add_region(free_region(0x900000, 16)).ok());
+    use_up();
+    EXPECT_TRUE(a.take_offline(frames(0x900004, 2)).ok());  // splits a region and a chunk
+    pieces.clear();
+    rest = make_error(ErrorKind::kZeroFrames, "");
+    set_current_cpu(0);
+    a.drain_cpu_caches();
+    expect_intact(a, 100000 + 14, 0);
+}
+
 const char* g_panic = nullptr;
 
 TEST(BadInput, DestroyingMappedFramesPanicsAndNeverReusesThem) {
