@@ -143,16 +143,17 @@ TEST(Stats, HotPlugAndOfflineMoveTheTotals) {
 }
 
 TEST(Stats, LargestFreeChunkIsTheLargestNotTheFirstOfSimilarSize) {
-    // Chunks of 17, 16 and 17 frames: close enough in size to share a size
-    // class, so the figure must come from comparing them, not from any one.
+    // Chunks of 17, 17 and 16 frames: close enough in size to share a size
+    // class, so the figure must come from comparing them, not from any one
+    // (the 16-frame chunk, made last, is the one a size-class list finds first).
     auto alloc = make_allocator({PhysicalMemoryRegion(frames(100, 17), MemoryRegionType::kFree),
-                                 PhysicalMemoryRegion(frames(200, 16), MemoryRegionType::kFree),
-                                 PhysicalMemoryRegion(frames(300, 17), MemoryRegionType::kFree)});
+                                 PhysicalMemoryRegion(frames(200, 17), MemoryRegionType::kFree),
+                                 PhysicalMemoryRegion(frames(300, 16), MemoryRegionType::kFree)});
     EXPECT_EQ(alloc->stats().general.largest_free_chunk, 17U);
     auto a = alloc->allocate_frames_at(Frame<>::from_number(100).value().start_address(), 1);
     ASSERT_TRUE(a);
-    EXPECT_EQ(alloc->stats().general.largest_free_chunk, 17U);  // the one at 300
-    auto b = alloc->allocate_frames_at(Frame<>::from_number(316).value().start_address(), 1);
+    EXPECT_EQ(alloc->stats().general.largest_free_chunk, 17U);  // the one at 200
+    auto b = alloc->allocate_frames_at(Frame<>::from_number(216).value().start_address(), 1);
     ASSERT_TRUE(b);
     EXPECT_EQ(alloc->stats().general.largest_free_chunk, 16U);
     EXPECT_EQ(alloc->stats().general.free_chunks, 3U);
