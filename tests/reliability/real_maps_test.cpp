@@ -2,8 +2,8 @@
 // allocator cleanly, and the allocator then hands out exactly the usable
 // frames -- the whole 4 KiB frames inside usable entries that no reserved
 // entry touches -- and never a reserved one. Frames are taken one at a time
-// until the allocator says out of memory (maps above 8 Mi frames are taken
-// in largest-chunk pieces first, to bound the run time), each one handed to
+// until the allocator says out of memory (above 8 Mi free frames they are
+// taken in largest-chunk pieces first, to bound the run time), each one handed to
 // "page tables" so no handle or node is held per frame, and the set taken is
 // compared with the set computed here from the regions.
 //
@@ -129,8 +129,9 @@ void exhaust_and_compare(const std::string& name, const std::vector<PhysicalMemo
         taken.add(f.start().number(), f.end().number());
         (void)std::move(f).into_mapped().into_page_table();  // keep it allocated, hold nothing
     };
-    // Big maps: large pieces first, then single frames for the last 8 Mi.
-    while (a.stats().general.free_frames > (8ULL << 20)) {
+    // Big maps: large pieces first, then single frames for the last
+    // FRAMEALLOC_MAP_SINGLES (8 Mi; fewer under sanitizers).
+    while (a.stats().general.free_frames > FRAMEALLOC_MAP_SINGLES) {
         auto f = a.allocate_frames(a.stats().general.largest_free_chunk);
         ASSERT_TRUE(f.has_value()) << f.error().message;
         take(std::move(f.value()));
