@@ -119,11 +119,13 @@ class BasicFrameAllocator final : public FrameOwner {
         Optional<PhysicalAddress> address, std::uint64_t num_frames) FRAMEALLOC_EXCLUDES(lock_) {
         AllocRequest req = AllocRequest::frames(num_frames);
         req.at = address;
-        auto frames = allocate_impl(req);
+        bool check_nodes = false;
+        auto frames = allocate_impl(req, check_nodes);
         if (!frames) {
             return frames.error();
         }
-        return DeferredAllocation{std::move(frames.value()), deferred_action()};
+        return DeferredAllocation{std::move(frames.value()),
+                                  check_nodes ? deferred_action() : DeferredAllocAction()};
     }
     /// allocate_frames_deferred() sized in bytes (rounded up to whole frames,
     /// counting the offset of `address` inside its first frame).
@@ -191,11 +193,7 @@ class BasicFrameAllocator final : public FrameOwner {
                 }
             }
         }
-        auto frames = allocate_impl(request);
-        if (frames && heap_mode_.load(std::memory_order_relaxed)) {
-            deferred_action().run();
-        }
-        return frames;
+        return allocate_shared(request);
     }
 
     /// `count` naturally aligned huge frames (Page2M or Page1G), honouring the
@@ -620,7 +618,22 @@ class BasicFrameAllocator final : public FrameOwner {
         return c;
     }
 
-    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request)
+    // allocate() past the per-CPU fast path; out of line so that fast path
+    // stays small enough to inline into every caller.
+    [[gnu::noinline]] Result<AllocatedFrames<>> allocate_shared(const AllocRequest& request)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        bool check_nodes = false;
+        auto frames = allocate_impl(request, check_nodes);
+        if (frames && check_nodes) {
+            deferred_action().run();
+        }
+        return frames;
+    }
+
+    // `check_nodes` is set when the allocation may have left node storage
+    // below the low-water mark (judged under the lock the allocation already
+    // held), so callers take the lock again only when growth may be due.
+    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request, bool& check_nodes)
         FRAMEALLOC_EXCLUDES(lock_) {
         auto constraint = to_constraint(request);
         if (!constraint) {
@@ -628,12 +641,11 @@ class BasicFrameAllocator final : public FrameOwner {
         }
         const detail::Constraint& c = constraint.value();
         if (request.at) {
-            return allocate_at_impl(request, c);
+            return allocate_at_impl(request, c, check_nodes);
         }
         if (const CacheKind kind = cache_kind(c);
             kind != CacheKind::kNone && heap_mode_.load(std::memory_order_acquire)) {
-            bool refilled = false;
-            if (auto cached = take_cached(kind, refilled)) {
+            if (auto cached = take_cached(kind, check_nodes)) {
                 return make_handle(detail::Taken{*cached, *cached + c.count - 1, Pool::kGeneral});
             }
         }
@@ -645,6 +657,7 @@ class BasicFrameAllocator final : public FrameOwner {
                     return make_error(ErrorKind::kNotInitialized, "init() has not been called");
                 }
                 taken = engine_.allocate(c);
+                check_nodes = nodes_low_locked();
             }
             if (taken) {
                 return make_handle(taken.value());
@@ -656,7 +669,7 @@ class BasicFrameAllocator final : public FrameOwner {
     }
 
     Result<AllocatedFrames<>> allocate_at_impl(const AllocRequest& request,
-                                               const detail::Constraint& c)
+                                               const detail::Constraint& c, bool& check_nodes)
         FRAMEALLOC_EXCLUDES(lock_) {
         const Frame<> first = Frame<>::containing_address(*request.at);
         if ((first.number() & (c.align - 1)) != 0) {
@@ -679,6 +692,17 @@ class BasicFrameAllocator final : public FrameOwner {
         if (request.pool) {
             pools = *request.pool == Pool::kGeneral ? Engine::kGeneralPool : Engine::kReservedPool;
         }
+        // A frame (or 2 MiB block) freed on this CPU waits in its cache, where
+        // the shared pool would report it in use and cost a drain of every
+        // cache and a second attempt: look there first.
+        if ((pools & Engine::kGeneralPool) != 0 && heap_mode_.load(std::memory_order_acquire)) {
+            const CacheKind kind = c.count == 1                           ? CacheKind::kSmall
+                                   : (c.count == kHuge && s % kHuge == 0) ? CacheKind::kHuge
+                                                                          : CacheKind::kNone;
+            if (kind != CacheKind::kNone && take_cached_at(kind, s)) {
+                return make_handle(detail::Taken{s, e, Pool::kGeneral});
+            }
+        }
         for (int attempt = 0;; ++attempt) {
             Result<detail::Taken> taken = make_error(ErrorKind::kNotInitialized, "");
             {
@@ -687,6 +711,7 @@ class BasicFrameAllocator final : public FrameOwner {
                     return make_error(ErrorKind::kNotInitialized, "init() has not been called");
                 }
                 taken = engine_.allocate_at(s, e, 1, pools);
+                check_nodes = nodes_low_locked();
             }
             if (taken) {
                 return make_handle(taken.value());
@@ -783,6 +808,15 @@ class BasicFrameAllocator final : public FrameOwner {
     // (`refilled` is then set: the refill used nodes). Nothing when the cache
     // is busy (an interrupt on this CPU, or a migrated thread) or memory is short.
     Optional<std::uint64_t> take_cached(CacheKind kind, bool& refilled) FRAMEALLOC_EXCLUDES(lock_);
+
+    // Takes the entry for `first` out of this CPU's cache of `kind`, if it is
+    // there (newest first: frames freed and asked for again sit on top).
+    bool take_cached_at(CacheKind kind, std::uint64_t first) FRAMEALLOC_EXCLUDES(lock_);
+
+    // True in heap mode when spare nodes fell below the low-water mark.
+    bool nodes_low_locked() const FRAMEALLOC_REQUIRES(lock_) {
+        return engine_.nodes().spare() < kLowWater && heap_mode_.load(std::memory_order_relaxed);
+    }
 
     // Parks returned frames in this CPU's cache when they qualify.
     bool try_cache(std::uint64_t first, std::uint64_t last) FRAMEALLOC_EXCLUDES(lock_);

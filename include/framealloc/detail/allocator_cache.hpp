@@ -66,6 +66,36 @@ Optional<std::uint64_t> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+bool BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_cached_at(CacheKind kind,
+                                                                        std::uint64_t first)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    const unsigned cpu = framealloc_cpu_id();
+    if (cpu >= kMaxCpus) {
+        return false;
+    }
+    detail::CpuCache& cache = heap_.caches[cpu];
+    if (!cache.lock.try_lock()) {
+        return false;
+    }
+    const bool small = kind == CacheKind::kSmall;
+    auto& count = small ? cache.small_count : cache.huge_count;
+    std::uint64_t* const entries = small ? cache.small : cache.huge;
+    const std::uint32_t n = count.load(std::memory_order_relaxed);
+    bool found = false;
+    // Bounded by the cache's capacity (64), not by anything that grows.
+    for (std::uint32_t i = n; i-- > 0;) {
+        if (entries[i] == first) {
+            entries[i] = entries[n - 1];
+            count.store(n - 1, std::memory_order_relaxed);
+            found = true;
+            break;
+        }
+    }
+    cache.lock.unlock();
+    return found;
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 bool BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::try_cache(std::uint64_t first,
                                                                    std::uint64_t last)
     FRAMEALLOC_EXCLUDES(lock_) {
