@@ -45,7 +45,7 @@ def main(path):
     print(f"{'target':40} {'median':>10} {'limit':>8} {'ratio':>7}  met")
     for name, value, limit in rows:
         ratio = value / limit
-        print(f"{name:40} {value:10.3f} {limit:8g} {ratio:7.3f}  {'yes' if ratio <= 1 else 'NO'}")
+        print(f"{name:40} {value:10.4f} {limit:8g} {ratio:7.4f}  {'yes' if ratio <= 1 else 'NO'}")
     print()
     print(f"{'case':40} {'cpu ns':>10} {'wall ns':>10}")
     for name in med:
