@@ -73,6 +73,10 @@ template <BasicLockable Lock = SpinLock, std::size_t EarlyCapacity = FRAMEALLOC_
 class BasicFrameAllocator final : public FrameOwner {
     static_assert(EarlyCapacity >= 4 && EarlyCapacity < (1U << 30), "unreasonable early capacity");
 
+    // Whether an allocation may call the heap hooks to grow node storage:
+    // the deferred functions never do (their caller may be the heap).
+    enum class HeapUse : std::uint8_t { kMayGrow, kNever };
+
   public:
     /// Nodes kept spare in heap mode; growth is triggered below this.
     static constexpr detail::Index kLowWater = 4 * detail::CpuCache::kSmallBatch;
@@ -120,7 +124,7 @@ class BasicFrameAllocator final : public FrameOwner {
         AllocRequest req = AllocRequest::frames(num_frames);
         req.at = address;
         bool check_nodes = false;
-        auto frames = allocate_impl(req, check_nodes);
+        auto frames = allocate_impl(req, check_nodes, HeapUse::kNever);
         if (!frames) {
             return frames.error();
         }
@@ -572,8 +576,7 @@ class BasicFrameAllocator final : public FrameOwner {
             return DeferredAllocAction();
         }
         LockGuard<Lock> guard(lock_);
-        return engine_.nodes().spare() < kLowWater ? DeferredAllocAction(this)
-                                                   : DeferredAllocAction();
+        return nodes_low_locked() ? DeferredAllocAction(this) : DeferredAllocAction();
     }
 
     AllocatedFrames<> make_handle(const detail::Taken& t) {
@@ -623,7 +626,7 @@ class BasicFrameAllocator final : public FrameOwner {
     [[gnu::noinline]] Result<AllocatedFrames<>> allocate_shared(const AllocRequest& request)
         FRAMEALLOC_EXCLUDES(lock_) {
         bool check_nodes = false;
-        auto frames = allocate_impl(request, check_nodes);
+        auto frames = allocate_impl(request, check_nodes, HeapUse::kMayGrow);
         if (frames && check_nodes) {
             deferred_action().run();
         }
@@ -633,15 +636,15 @@ class BasicFrameAllocator final : public FrameOwner {
     // `check_nodes` is set when the allocation may have left node storage
     // below the low-water mark (judged under the lock the allocation already
     // held), so callers take the lock again only when growth may be due.
-    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request, bool& check_nodes)
-        FRAMEALLOC_EXCLUDES(lock_) {
+    Result<AllocatedFrames<>> allocate_impl(const AllocRequest& request, bool& check_nodes,
+                                            HeapUse heap_use) FRAMEALLOC_EXCLUDES(lock_) {
         auto constraint = to_constraint(request);
         if (!constraint) {
             return constraint.error();
         }
         const detail::Constraint& c = constraint.value();
         if (request.at) {
-            return allocate_at_impl(request, c, check_nodes);
+            return allocate_at_impl(request, c, check_nodes, heap_use);
         }
         if (const CacheKind kind = cache_kind(c);
             kind != CacheKind::kNone && heap_mode_.load(std::memory_order_acquire)) {
@@ -649,28 +652,17 @@ class BasicFrameAllocator final : public FrameOwner {
                 return make_handle(detail::Taken{*cached, *cached + c.count - 1, Pool::kGeneral});
             }
         }
-        for (int attempt = 0;; ++attempt) {
-            Result<detail::Taken> taken = make_error(ErrorKind::kNotInitialized, "");
-            {
-                LockGuard<Lock> guard(lock_);
-                if (!engine_.initialized()) {
-                    return make_error(ErrorKind::kNotInitialized, "init() has not been called");
-                }
-                taken = engine_.allocate(c);
-                check_nodes = nodes_low_locked();
-            }
-            if (taken) {
-                return make_handle(taken.value());
-            }
-            if (!retry_after(taken.kind(), attempt)) {
-                return taken.error();
-            }
+        auto taken = allocate_from_pool([&]() FRAMEALLOC_NO_TSA { return engine_.allocate(c); },
+                                        check_nodes, heap_use);
+        if (!taken) {
+            return taken.error();
         }
+        return make_handle(taken.value());
     }
 
     Result<AllocatedFrames<>> allocate_at_impl(const AllocRequest& request,
-                                               const detail::Constraint& c, bool& check_nodes)
-        FRAMEALLOC_EXCLUDES(lock_) {
+                                               const detail::Constraint& c, bool& check_nodes,
+                                               HeapUse heap_use) FRAMEALLOC_EXCLUDES(lock_) {
         const Frame<> first = Frame<>::containing_address(*request.at);
         if ((first.number() & (c.align - 1)) != 0) {
             return make_error(ErrorKind::kMisaligned, "the address is not aligned as requested");
@@ -703,53 +695,72 @@ class BasicFrameAllocator final : public FrameOwner {
                 return make_handle(detail::Taken{s, e, Pool::kGeneral});
             }
         }
-        for (int attempt = 0;; ++attempt) {
-            Result<detail::Taken> taken = make_error(ErrorKind::kNotInitialized, "");
-            {
-                LockGuard<Lock> guard(lock_);
-                if (!engine_.initialized()) {
-                    return make_error(ErrorKind::kNotInitialized, "init() has not been called");
-                }
-                taken = engine_.allocate_at(s, e, 1, pools);
-                check_nodes = nodes_low_locked();
-            }
-            if (taken) {
-                return make_handle(taken.value());
-            }
-            if (!retry_after(taken.kind(), attempt)) {
-                return taken.error();
-            }
+        auto taken = allocate_from_pool(
+            [&]() FRAMEALLOC_NO_TSA { return engine_.allocate_at(s, e, 1, pools); }, check_nodes,
+            heap_use);
+        if (!taken) {
+            return taken.error();
         }
+        return make_handle(taken.value());
     }
 
-    // After a failed attempt: frames parked in per-CPU caches (or nodes the
-    // heap can supply) may make a second attempt succeed. Never fail a request
-    // that free memory could satisfy.
-    bool retry_after(ErrorKind kind, int attempt) FRAMEALLOC_EXCLUDES(lock_) {
-        if (attempt > 0 || !heap_mode()) {
-            return false;
-        }
-        if (kind == ErrorKind::kCapacityExhausted) {
-            grow_nodes();
-            return true;
-        }
-        if (kind == ErrorKind::kOutOfMemory || kind == ErrorKind::kNotEnoughContiguous ||
-            kind == ErrorKind::kAddressInUse) {
-            const std::uint64_t cached = stats_cached();
-            if (cached != 0) {
-                drain_cpu_caches();
-                return true;
+    // Runs `attempt` (an engine call) on the shared pool, then the fallbacks
+    // that let a request fail only when free memory really cannot satisfy it:
+    // more nodes from the heap (unless the caller may be the heap itself), and
+    // every per-CPU cache drained. The caches stay locked from the drain until
+    // the retry has run, so no other CPU can refill from the pool in between
+    // and make the retry fail again.
+    template <typename Attempt>
+    Result<detail::Taken> allocate_from_pool(Attempt&& attempt, bool& check_nodes, HeapUse heap_use)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        const auto once = [&]() FRAMEALLOC_NO_TSA -> Result<detail::Taken> {
+            LockGuard<Lock> guard(lock_);
+            if (!engine_.initialized()) {
+                return make_error(ErrorKind::kNotInitialized, "init() has not been called");
             }
+            auto taken = attempt();
+            check_nodes = nodes_low_locked();
+            return taken;
+        };
+        auto taken = once();
+        if (taken || !heap_mode()) {
+            return taken;
         }
-        return false;
+        // Another thread's growth may be under way: wait for it, then grow
+        // again if its nodes are gone already. A few rounds, never forever.
+        for (int round = 0; round < 4 && heap_use == HeapUse::kMayGrow && !taken &&
+                            taken.kind() == ErrorKind::kCapacityExhausted;
+             ++round) {
+            grow_or_wait_for_growth();
+            taken = once();
+        }
+        if (!taken && (taken.kind() == ErrorKind::kOutOfMemory ||
+                       taken.kind() == ErrorKind::kNotEnoughContiguous ||
+                       taken.kind() == ErrorKind::kAddressInUse)) {
+            lock_all_caches();
+            for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+                detail::CpuCache& cache = heap_.caches[cpu];
+                drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
+                drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
+            }
+            taken = once();
+            unlock_all_caches();
+        }
+        return taken;
     }
 
-    std::uint64_t stats_cached() const {
-        std::uint64_t total = 0;
+    // Every per-CPU cache lock, in CPU order (the analysis cannot follow a
+    // loop of locks, hence no annotations). Taken before lock_, like any
+    // cache lock.
+    void lock_all_caches() const FRAMEALLOC_NO_TSA {
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-            total += heap_.caches[cpu].cached_frames();
+            heap_.caches[cpu].lock.lock();
         }
-        return total;
+    }
+    void unlock_all_caches() const FRAMEALLOC_NO_TSA {
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+            heap_.caches[cpu].lock.unlock();
+        }
     }
 
     // Frees to the shared pool. Out of line (like the refills and drains
@@ -770,6 +781,17 @@ class BasicFrameAllocator final : public FrameOwner {
     // Grows node storage from the heap; never with the lock held, and one
     // grower at a time (a nested call from inside the heap hook returns).
     void grow_nodes() FRAMEALLOC_EXCLUDES(lock_);
+
+    // grow_nodes(), or when another thread is growing already, a bounded wait
+    // for it to finish. Only for callers that are not the heap: the heap
+    // itself may be what the growing thread is calling into.
+    void grow_or_wait_for_growth() FRAMEALLOC_EXCLUDES(lock_) {
+        for (std::uint32_t spin = 0; growing_.load(std::memory_order_acquire) && spin < (1U << 22);
+             ++spin) {
+            cpu_relax();
+        }
+        grow_nodes();
+    }
 
     static constexpr std::uint64_t kHuge = detail::CpuCache::kHugeFrames;
 
@@ -814,8 +836,14 @@ class BasicFrameAllocator final : public FrameOwner {
     bool take_cached_at(CacheKind kind, std::uint64_t first) FRAMEALLOC_EXCLUDES(lock_);
 
     // True in heap mode when spare nodes fell below the low-water mark.
+    // Spare nodes below an eighth of the storage (at least kLowWater) call
+    // for growth: in proportion, so that many CPUs refilling at once while
+    // one of them grows the storage do not run it dry.
     bool nodes_low_locked() const FRAMEALLOC_REQUIRES(lock_) {
-        return engine_.nodes().spare() < kLowWater && heap_mode_.load(std::memory_order_relaxed);
+        const detail::NodePool& nodes = engine_.nodes();
+        const detail::Index low =
+            nodes.capacity() / 8 > kLowWater ? nodes.capacity() / 8 : kLowWater;
+        return nodes.spare() < low && heap_mode_.load(std::memory_order_relaxed);
     }
 
     // Parks returned frames in this CPU's cache when they qualify.

@@ -11,9 +11,7 @@ template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::check() const FRAMEALLOC_NO_TSA {
     const bool caches = heap_mode();
     if (caches) {
-        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-            heap_.caches[cpu].lock.lock();
-        }
+        lock_all_caches();
     }
     Status result;
     {
@@ -57,9 +55,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::check() const FRAMEAL
         }
     }
     if (caches) {
-        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-            heap_.caches[cpu].lock.unlock();
-        }
+        unlock_all_caches();
     }
     return result;
 }
