@@ -39,10 +39,16 @@ extern "C" unsigned framealloc_cpu_id() {
 
 namespace framealloc {
 
-PanicHandler set_panic_handler(PanicHandler handler) { return g_panic_handler.exchange(handler); }
+PanicHandler set_panic_handler(PanicHandler handler) {
+    return g_panic_handler.exchange(handler);
+}
 
-void set_current_cpu(unsigned cpu) { t_cpu = cpu; }
+void set_current_cpu(unsigned cpu) {
+    t_cpu = cpu;
+}
 
-HeapHooks hosted_heap_hooks() { return HeapHooks{heap_allocate, heap_deallocate, nullptr}; }
+HeapHooks hosted_heap_hooks() {
+    return HeapHooks{heap_allocate, heap_deallocate, nullptr};
+}
 
 }  // namespace framealloc
