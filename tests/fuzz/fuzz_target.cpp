@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     options.max_ops = 20000;
     const auto result = framealloc::reliability::run_differential(source, options);
     if (!result.ok) {
-        std::fprintf(stderr, "framealloc differs from the reference model:\n%s\n", result.failure.c_str());
+        std::fprintf(stderr, "framealloc differs from the reference model:\n%s\n",
+                     result.failure.c_str());
         std::abort();
     }
     return 0;

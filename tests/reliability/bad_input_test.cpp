@@ -58,17 +58,18 @@ TEST(BadInput, EveryOperationBeforeInitIsNotInitialized) {
     EXPECT_EQ(kind_of(a.allocate_frames(1)), ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.allocate_frames_at(addr_of(0x100), 1)), ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.allocate_frames_by_bytes(4096)), ErrorKind::kNotInitialized);
-    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_at(addr_of(0x100), 1)), ErrorKind::kNotInitialized);
+    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_at(addr_of(0x100), 1)),
+              ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.allocate_frames_deferred({}, 1)), ErrorKind::kNotInitialized);
-    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_deferred(addr_of(1), 10)), ErrorKind::kNotInitialized);
+    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_deferred(addr_of(1), 10)),
+              ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(4).aligned(4))), ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.allocate_huge<Page2M>()), ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.add_region(free_region(0x100, 1))), ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.take_offline(frames(0x100, 1))), ErrorKind::kNotInitialized);
     EXPECT_EQ(kind_of(a.move_to_heap(hosted_heap_hooks())), ErrorKind::kNotInitialized);
-    EXPECT_EQ(kind_of(a.inspect_then_allocate_free_frames([](FrameRange<>) {
-                  return FramesIteratorRequest::Next();
-              })),
+    EXPECT_EQ(kind_of(a.inspect_then_allocate_free_frames(
+                  [](FrameRange<>) { return FramesIteratorRequest::Next(); })),
               ErrorKind::kNotInitialized);
     a.drain_cpu_caches();
     EXPECT_FALSE(a.is_initialized());
@@ -102,14 +103,16 @@ TEST(BadInput, ZeroSizesAreZeroFrames) {
     EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_deferred({}, 0)), ErrorKind::kZeroFrames);
     EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(0))), ErrorKind::kZeroFrames);
     EXPECT_EQ(kind_of(a.allocate_huge<Page2M>(0)), ErrorKind::kZeroFrames);
-    EXPECT_EQ(kind_of(a.add_region({FrameRange<>::empty(), MemoryRegionType::kFree})), ErrorKind::kZeroFrames);
+    EXPECT_EQ(kind_of(a.add_region({FrameRange<>::empty(), MemoryRegionType::kFree})),
+              ErrorKind::kZeroFrames);
     EXPECT_EQ(kind_of(a.take_offline(FrameRange<>::empty())), ErrorKind::kZeroFrames);
     auto inspected = a.inspect_then_allocate_free_frames(
         [](FrameRange<> c) { return FramesIteratorRequest::AllocateAt(c.start(), 0); });
     EXPECT_EQ(kind_of(inspected), ErrorKind::kZeroFrames);
     // Empty regions in init are ignored, not errors.
     FrameAllocator b;
-    const PhysicalMemoryRegion fr[] = {{FrameRange<>::empty(), MemoryRegionType::kFree}, free_region(5, 5)};
+    const PhysicalMemoryRegion fr[] = {{FrameRange<>::empty(), MemoryRegionType::kFree},
+                                       free_region(5, 5)};
     ASSERT_TRUE(b.init(fr, {}).has_value());
     expect_intact(b, 5, 0);
     expect_intact(a, kGeneral, kReserved);
@@ -120,8 +123,10 @@ TEST(BadInput, SizesPastTwoToTheSixtyFourOverflow) {
     init_standard(a);
     EXPECT_EQ(kind_of(a.allocate_frames_by_bytes(~0ULL)), ErrorKind::kOverflow);
     EXPECT_EQ(kind_of(a.allocate_frames_by_bytes(~0ULL - 4094)), ErrorKind::kOverflow);
-    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_at(addr_of(0x100, 5), ~0ULL - 4096)), ErrorKind::kOverflow);
-    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_deferred(addr_of(0x100, 1), ~0ULL)), ErrorKind::kOverflow);
+    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_at(addr_of(0x100, 5), ~0ULL - 4096)),
+              ErrorKind::kOverflow);
+    EXPECT_EQ(kind_of(a.allocate_frames_by_bytes_deferred(addr_of(0x100, 1), ~0ULL)),
+              ErrorKind::kOverflow);
     EXPECT_EQ(kind_of(a.allocate_huge<Page2M>(~0ULL / 512 + 1)), ErrorKind::kOverflow);
     EXPECT_EQ(kind_of(a.allocate_huge<Page1G>(~0ULL)), ErrorKind::kOverflow);
     EXPECT_EQ(kind_of(PhysicalMemoryRegion::from_bytes(~0ULL - 10, 12, MemoryRegionType::kFree)),
@@ -166,23 +171,30 @@ TEST(BadInput, MalformedConstraintsAreRejected) {
     EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).aligned(512).at_address(addr_of(0x180)))),
               ErrorKind::kMisaligned);
     // A run at an address that crosses the boundary.
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(4).not_crossing(16).at_address(addr_of(0x10e)))),
-              ErrorKind::kMisaligned);
+    EXPECT_EQ(
+        kind_of(a.allocate(AllocRequest::frames(4).not_crossing(16).at_address(addr_of(0x10e)))),
+        ErrorKind::kMisaligned);
     EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).aligned(3))), ErrorKind::kInvalidArgument);
     EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).aligned(0))), ErrorKind::kInvalidArgument);
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(8).not_crossing(4))), ErrorKind::kInvalidArgument);
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(2).not_crossing(6))), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(8).not_crossing(4))),
+              ErrorKind::kInvalidArgument);
+    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(2).not_crossing(6))),
+              ErrorKind::kInvalidArgument);
     // Windows holding no whole frame.
     EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).within(addr_of(0x150), addr_of(0x140)))),
               ErrorKind::kInvalidArgument);
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).within(addr_of(0x150, 1), addr_of(0x151, 4094)))),
+    EXPECT_EQ(kind_of(a.allocate(
+                  AllocRequest::frames(1).within(addr_of(0x150, 1), addr_of(0x151, 4094)))),
               ErrorKind::kInvalidArgument);
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).below(4095))), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).below(4095))),
+              ErrorKind::kInvalidArgument);
     // An address outside its own window.
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(2).below(0x180 * 4096).at_address(addr_of(0x17f)))),
-              ErrorKind::kOutOfRange);
+    EXPECT_EQ(
+        kind_of(a.allocate(AllocRequest::frames(2).below(0x180 * 4096).at_address(addr_of(0x17f)))),
+        ErrorKind::kOutOfRange);
     // A window with no free memory in it.
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).below(0x100 * 4096))), ErrorKind::kNotEnoughContiguous);
+    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(1).below(0x100 * 4096))),
+              ErrorKind::kNotEnoughContiguous);
     expect_intact(a, kGeneral, kReserved);
 }
 
@@ -191,9 +203,14 @@ TEST(BadInput, OverlappingDuplicatedUnsortedRegionsCountEachFrameOnce) {
     // Free: [0x100,0x200) three times over in pieces, unsorted, plus an
     // unaligned byte range; reserved [0x180,0x190) twice, overlapping free.
     const PhysicalMemoryRegion fr[] = {
-        free_region(0x150, 0xb0), free_region(0x100, 0x100), free_region(0x100, 0x100),
-        free_region(0x120, 0x10), PhysicalMemoryRegion::from_bytes(0x100 * 4096 + 7, 0x20 * 4096, MemoryRegionType::kFree).value(),
-        {FrameRange<>::empty(), MemoryRegionType::kFree}, {frames(0x5000, 4), MemoryRegionType::kUnknown}};
+        free_region(0x150, 0xb0),
+        free_region(0x100, 0x100),
+        free_region(0x100, 0x100),
+        free_region(0x120, 0x10),
+        PhysicalMemoryRegion::from_bytes(0x100 * 4096 + 7, 0x20 * 4096, MemoryRegionType::kFree)
+            .value(),
+        {FrameRange<>::empty(), MemoryRegionType::kFree},
+        {frames(0x5000, 4), MemoryRegionType::kUnknown}};
     const PhysicalMemoryRegion rr[] = {reserved_region(0x188, 0x8), reserved_region(0x180, 0x10),
                                        reserved_region(0x180, 0x10)};
     ASSERT_TRUE(a.init(fr, rr).has_value());
@@ -275,7 +292,8 @@ TEST(BadInput, RequestsLargerThanMemoryFail) {
     EXPECT_EQ(kind_of(a.allocate_frames_by_bytes((kGeneral + 1) * 4096)), ErrorKind::kOutOfMemory);
     EXPECT_EQ(kind_of(a.allocate_huge<Page2M>()), ErrorKind::kOutOfMemory);
     EXPECT_EQ(kind_of(a.allocate_huge<Page1G>()), ErrorKind::kOutOfMemory);
-    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(0x40).aligned(0x200))), ErrorKind::kNotEnoughContiguous);
+    EXPECT_EQ(kind_of(a.allocate(AllocRequest::frames(0x40).aligned(0x200))),
+              ErrorKind::kNotEnoughContiguous);
     expect_intact(a, kGeneral, kReserved);
 }
 
@@ -292,7 +310,8 @@ TEST(BadInput, AddressesInNoRegion) {
     }
     expect_intact(a, kGeneral, kReserved + 4);
     // Straddling a general region and a hole: refused.
-    EXPECT_EQ(kind_of(a.allocate_frames_at(addr_of(0x1fe), 4 + 0x10 + 0x100)), ErrorKind::kOutsideAllocator);
+    EXPECT_EQ(kind_of(a.allocate_frames_at(addr_of(0x1fe), 4 + 0x10 + 0x100)),
+              ErrorKind::kOutsideAllocator);
     EXPECT_EQ(kind_of(a.allocate_frames_at(addr_of(0x33e), 4)), ErrorKind::kOutsideAllocator);
     // Straddling the general and reserved pools: refused.
     EXPECT_EQ(kind_of(a.allocate_frames_at(addr_of(0x1ff), 2)), ErrorKind::kOutsideAllocator);
@@ -311,9 +330,10 @@ TEST(BadInput, IntoUnmappedFramesRefusesFramesNotAllocated) {
     const PhysicalMemoryRegion fr[] = {free_region(0x100, 0x100)};
     auto into = a.init(fr, {});
     ASSERT_TRUE(into.has_value());
-    EXPECT_EQ(kind_of(into.value()(frames(0x120, 4))), ErrorKind::kAddressInUse);     // free frames
+    EXPECT_EQ(kind_of(into.value()(frames(0x120, 4))), ErrorKind::kAddressInUse);  // free frames
     EXPECT_EQ(kind_of(into.value()(frames(0x1000, 4))), ErrorKind::kOutsideAllocator);  // no region
-    EXPECT_EQ(kind_of(into.value()(frames(0x1fe, 4))), ErrorKind::kOutsideAllocator);   // half outside
+    EXPECT_EQ(kind_of(into.value()(frames(0x1fe, 4))),
+              ErrorKind::kOutsideAllocator);  // half outside
     EXPECT_EQ(kind_of(IntoUnmappedFrames()(frames(0x120, 1))), ErrorKind::kNotInitialized);
     expect_intact(a, 0x100, 0);
     // The real use: frames given to page tables come back, once.
@@ -373,9 +393,11 @@ TEST(BadInput, SplitOutsideTheRangeChangesNothing) {
 TEST(BadInput, RegionChangesThatConflictAreRefused) {
     FrameAllocator a;
     init_standard(a);
-    EXPECT_EQ(kind_of(a.add_region(free_region(0x1f0, 0x20))), ErrorKind::kBadRegion);  // overlaps two
+    EXPECT_EQ(kind_of(a.add_region(free_region(0x1f0, 0x20))),
+              ErrorKind::kBadRegion);  // overlaps two
     EXPECT_EQ(kind_of(a.add_region(reserved_region(0x100, 1))), ErrorKind::kBadRegion);
-    EXPECT_EQ(kind_of(a.add_region({frames(0x900, 1), MemoryRegionType::kUnknown})), ErrorKind::kBadRegion);
+    EXPECT_EQ(kind_of(a.add_region({frames(0x900, 1), MemoryRegionType::kUnknown})),
+              ErrorKind::kBadRegion);
     auto x = a.allocate_frames_at(addr_of(0x150), 1);
     ASSERT_TRUE(x.has_value());
     EXPECT_EQ(kind_of(a.take_offline(frames(0x140, 0x20))), ErrorKind::kRegionBusy);
@@ -402,11 +424,13 @@ TEST(BadInput, MoveToHeapErrors) {
 TEST(BadInput, InspectAllocateAtOutsideTheChunkIsOutOfRange) {
     FrameAllocator a;
     init_standard(a);
-    auto r = a.inspect_then_allocate_free_frames(
-        [](FrameRange<> c) { return FramesIteratorRequest::AllocateAt(c.start(), c.size_in_frames() + 1); });
+    auto r = a.inspect_then_allocate_free_frames([](FrameRange<> c) {
+        return FramesIteratorRequest::AllocateAt(c.start(), c.size_in_frames() + 1);
+    });
     EXPECT_EQ(kind_of(r), ErrorKind::kOutOfRange);
     auto r2 = a.inspect_then_allocate_free_frames([](FrameRange<> c) {
-        return FramesIteratorRequest::AllocateAt(Frame<>::from_number(c.start().number() - 1).value(), 1);
+        return FramesIteratorRequest::AllocateAt(
+            Frame<>::from_number(c.start().number() - 1).value(), 1);
     });
     EXPECT_EQ(kind_of(r2), ErrorKind::kOutOfRange);
     expect_intact(a, kGeneral, kReserved);

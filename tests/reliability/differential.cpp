@@ -43,7 +43,8 @@ std::string frames_text(std::uint64_t first, std::uint64_t last) {
     return "frames [" + hex(first) + ", " + hex(last) + "]";
 }
 std::string error_text(Error e) {
-    return std::string("error ") + kind_name(e.kind) + " (\"" + (e.message ? e.message : "") + "\")";
+    return std::string("error ") + kind_name(e.kind) + " (\"" + (e.message ? e.message : "") +
+           "\")";
 }
 
 using A4 = AllocatedFrames<Page4K>;
@@ -53,7 +54,7 @@ using A2 = AllocatedFrames<Page2M>;
 using M2 = MappedFrames<Page2M>;
 using U2 = UnmappedFrames<Page2M>;
 using Handle = std::variant<A4, M4, U4, FreeFrames, A2, M2, U2>;
-const char* const kHandleNames[] = {"Allocated4K", "Mapped4K",  "Unmapped4K", "Free4K",
+const char* const kHandleNames[] = {"Allocated4K", "Mapped4K", "Unmapped4K", "Free4K",
                                     "Allocated2M", "Mapped2M", "Unmapped2M"};
 
 template <typename H>
@@ -154,8 +155,9 @@ class Episode {
         std::string msg = "op #" + std::to_string(res_.ops) + " (" + desc_ + "): " + what +
                           "\n  framealloc: " + framealloc + "\n  model:      " + model +
                           "\n  episode: universe " + frames_text(m_.base(), m_.end() - 1) +
-                          ", capacity " + std::to_string(Cap) + (heap_ ? ", heap mode" : ", early mode") +
-                          ", " + std::to_string(held_.size()) + " handles held";
+                          ", capacity " + std::to_string(Cap) +
+                          (heap_ ? ", heap mode" : ", early mode") + ", " +
+                          std::to_string(held_.size()) + " handles held";
         // The allocator's own view, for the reader (the first lines only).
         int lines = 0;
         fa_->dump([&](const char* line) {
@@ -251,8 +253,10 @@ class Episode {
             auto seen = fa_->inspect_then_allocate_free_frames([&](FrameRange<> c) {
                 if (bad.empty() && (k >= gr.size() || c.start().number() != gr[k].first ||
                                     c.end().number() != gr[k].last)) {
-                    bad = frames_text(c.start().number(), c.end().number()) + " where the model has " +
-                          (k < gr.size() ? frames_text(gr[k].first, gr[k].last) : std::string("none"));
+                    bad = frames_text(c.start().number(), c.end().number()) +
+                          " where the model has " +
+                          (k < gr.size() ? frames_text(gr[k].first, gr[k].last)
+                                         : std::string("none"));
                 }
                 ++k;
                 return FramesIteratorRequest::Next();
@@ -260,7 +264,8 @@ class Episode {
             if (!bad.empty() || !seen) {
                 mismatch("free chunk list differs", bad, "the model's free runs");
             }
-            const std::uint64_t nodes = gr.size() + rr.size() + m_.region_runs(Pool::kGeneral).size() +
+            const std::uint64_t nodes = gr.size() + rr.size() +
+                                        m_.region_runs(Pool::kGeneral).size() +
                                         m_.region_runs(Pool::kReserved).size();
             expect_eq(s.nodes_used, nodes, "bookkeeping nodes in use (regions + chunks)");
             expect_eq(s.nodes_reserved, live_handles(), "nodes reserved (one per live handle)");
@@ -286,8 +291,8 @@ class Episode {
         if (r < 97) {
             return src_.range(m_.size() / 2, m_.size() + 16);
         }
-        static constexpr std::uint64_t kSpecial[] = {0, RefModel::kTopFrame + 1, RefModel::kTopFrame + 2,
-                                                     1ULL << 60, ~0ULL};
+        static constexpr std::uint64_t kSpecial[] = {0, RefModel::kTopFrame + 1,
+                                                     RefModel::kTopFrame + 2, 1ULL << 60, ~0ULL};
         return kSpecial[src_.below(5)];
     }
 
@@ -350,7 +355,8 @@ class Episode {
             r = r.below((m_.base() + src_.below(m_.size() + 1)) * 4096 + src_.below(4096));
             return;
         }
-        const std::uint64_t lo = (m_.base() + src_.below(m_.size())) * 4096 + (src_.chance(30) ? src_.below(4096) : 0);
+        const std::uint64_t lo =
+            (m_.base() + src_.below(m_.size())) * 4096 + (src_.chance(30) ? src_.below(4096) : 0);
         std::uint64_t hi = lo + src_.below(m_.size() * 4096 / 2 + 8192);
         if (kind > 95) {
             hi = lo - (lo > 0 ? src_.below(lo < 8192 ? lo + 1 : 8192) : 0);  // empty or one frame
@@ -422,7 +428,8 @@ class Episode {
             const std::uint64_t want = req.at->value() / 4096;
             if (first != want || last != want + req.num_frames - 1 || h.pool() != e.pool) {
                 mismatch("at-address allocation returned other frames or pool",
-                         frames_text(first, last) + (h.pool() == Pool::kGeneral ? " general" : " reserved"),
+                         frames_text(first, last) +
+                             (h.pool() == Pool::kGeneral ? " general" : " reserved"),
                          frames_text(want, want + req.num_frames - 1) + " " + e.str());
             }
             const bool new_region = m_.no_region(first, last);
@@ -433,8 +440,8 @@ class Episode {
         } else {
             std::string why;
             if (h.pool() != Pool::kGeneral || !m_.legal_anywhere(req, first, last, &why)) {
-                mismatch("anywhere allocation returned illegal frames: " + why, frames_text(first, last),
-                         "free general frames meeting the request");
+                mismatch("anywhere allocation returned illegal frames: " + why,
+                         frames_text(first, last), "free general frames meeting the request");
             }
             m_.take(first, last, false);
         }
@@ -461,7 +468,8 @@ class Episode {
             }
             const std::uint64_t first = m_.base() + src_.below(m_.size());
             const std::uint64_t room = m_.end() - first;
-            const std::uint64_t len = src_.chance(20) ? src_.range(1, room < 8 ? room : 8) : src_.range(1, room);
+            const std::uint64_t len =
+                src_.chance(20) ? src_.range(1, room < 8 ? room : 8) : src_.range(1, room);
             const std::uint64_t last = first + len - 1;
             if (src_.chance(30)) {  // from unaligned bytes, clipped inward/outward by type
                 std::uint64_t sb = first * 4096 + src_.below(4096);
@@ -477,16 +485,19 @@ class Episode {
                                         type);
         };
         for (std::uint64_t i = 0; i < nf; ++i) {
-            free_regions.push_back(src_.chance(30) && !free_regions.empty()
-                                       ? free_regions[src_.below(free_regions.size())]
-                                       : make(src_.chance(4) ? MemoryRegionType::kUnknown : MemoryRegionType::kFree));
+            free_regions.push_back(
+                src_.chance(30) && !free_regions.empty()
+                    ? free_regions[src_.below(free_regions.size())]
+                    : make(src_.chance(4) ? MemoryRegionType::kUnknown : MemoryRegionType::kFree));
         }
         for (std::uint64_t i = 0; i < nr; ++i) {
-            reserved_regions.push_back(make(src_.chance(4) ? MemoryRegionType::kUnknown : MemoryRegionType::kReserved));
+            reserved_regions.push_back(
+                make(src_.chance(4) ? MemoryRegionType::kUnknown : MemoryRegionType::kReserved));
         }
         if (src_.chance(3)) {  // a mistyped region: the whole init is refused
             (src_.chance(50) ? free_regions : reserved_regions)
-                .push_back(make(src_.chance(50) ? MemoryRegionType::kReserved : MemoryRegionType::kFree));
+                .push_back(
+                    make(src_.chance(50) ? MemoryRegionType::kReserved : MemoryRegionType::kFree));
         }
         // Unsorted: shuffle.
         for (auto* list : {&free_regions, &reserved_regions}) {
@@ -512,7 +523,8 @@ class Episode {
                 const std::uint64_t general_bound = nfr * (nrr + 1);
                 const std::uint64_t bound = nrr + general_bound + nrr + general_bound;
                 if (bound <= Cap) {
-                    mismatch("init ran out of bookkeeping with room to spare", error_text(got.error()),
+                    mismatch("init ran out of bookkeeping with room to spare",
+                             error_text(got.error()),
                              "success (needs at most " + std::to_string(bound) + " nodes)");
                 }
                 ++res_.capacity_refusals;
@@ -556,7 +568,8 @@ class Episode {
         if (bytes > ~0ULL - 4095) {
             auto got = fa_->allocate_frames_by_bytes(bytes);
             if (got || got.kind() != ErrorKind::kOverflow) {
-                mismatch("byte size past 2^64", got ? "success" : error_text(got.error()), "kOverflow");
+                mismatch("byte size past 2^64", got ? "success" : error_text(got.error()),
+                         "kOverflow");
             }
             return;
         }
@@ -572,7 +585,8 @@ class Episode {
         const std::uint64_t room = m_.end() - first;
         PhysicalAddress addr = address_of(first);
         const std::uint64_t offset = addr.value() % 4096;
-        std::uint64_t bytes = src_.chance(4) ? 0 : src_.range(1, 4096 * (room < 70 ? room : 70) - offset);
+        std::uint64_t bytes =
+            src_.chance(4) ? 0 : src_.range(1, 4096 * (room < 70 ? room : 70) - offset);
         if (src_.chance(2)) {
             bytes = ~0ULL - src_.below(4096);
         }
@@ -585,11 +599,13 @@ class Episode {
             if (deferred) {
                 auto got = fa_->allocate_frames_by_bytes_deferred(addr, bytes);
                 ok = got.has_value();
-                if (!ok) err = got.error();
+                if (!ok)
+                    err = got.error();
             } else {
                 auto got = fa_->allocate_frames_by_bytes_at(addr, bytes);
                 ok = got.has_value();
-                if (!ok) err = got.error();
+                if (!ok)
+                    err = got.error();
             }
             if (ok || err.kind != ErrorKind::kOverflow) {
                 mismatch("byte size past 2^64", ok ? "success" : error_text(err), "kOverflow");
@@ -609,7 +625,8 @@ class Episode {
         }
     }
 
-    void accept_deferred(const AllocRequest& req, const Expect& e, Result<DeferredAllocation>& got) {
+    void accept_deferred(const AllocRequest& req, const Expect& e,
+                         Result<DeferredAllocation>& got) {
         if (!got) {
             judge_failure(e, got.error());
             return;
@@ -668,9 +685,11 @@ class Episode {
                 req.pool = src_.chance(50) ? Pool::kGeneral : Pool::kReserved;
             }
         }
-        describe("allocate{n=%" PRIu64 " align=%" PRIu64 " boundary=%" PRIu64 " window=[%s,%s] at=%s pool=%d}",
-                 req.num_frames, req.align_frames, req.boundary_frames, hex(req.min_address.value()).c_str(),
-                 hex(req.max_address.value()).c_str(), req.at ? hex(req.at->value()).c_str() : "none",
+        describe("allocate{n=%" PRIu64 " align=%" PRIu64 " boundary=%" PRIu64
+                 " window=[%s,%s] at=%s pool=%d}",
+                 req.num_frames, req.align_frames, req.boundary_frames,
+                 hex(req.min_address.value()).c_str(), hex(req.max_address.value()).c_str(),
+                 req.at ? hex(req.at->value()).c_str() : "none",
                  req.pool ? static_cast<int>(*req.pool) : -1);
         const Expect e = m_.expect_allocate(req);
         auto got = fa_->allocate(req);
@@ -690,8 +709,8 @@ class Episode {
             constraints.boundary_frames = 1ULL << src_.range(8, 14);
         }
         describe("allocate_huge<Page2M>(%" PRIu64 ", window=[%s,%s] boundary=%" PRIu64 ")", count,
-                 hex(constraints.min_address.value()).c_str(), hex(constraints.max_address.value()).c_str(),
-                 constraints.boundary_frames);
+                 hex(constraints.min_address.value()).c_str(),
+                 hex(constraints.max_address.value()).c_str(), constraints.boundary_frames);
         auto got = fa_->template allocate_huge<Page2M>(count, constraints);
         Expect e;
         if (count == 0) {
@@ -737,21 +756,25 @@ class Episode {
                 if (at > Frame<P>::kMaxNumber) {
                     at = Frame<P>::kMaxNumber;
                 }
-                describe("split_at(%s %s, unit %s)", kHandleNames[held_[i].index()], handle_text(h).c_str(),
-                         hex(at).c_str());
+                describe("split_at(%s %s, unit %s)", kHandleNames[held_[i].index()],
+                         handle_text(h).c_str(), hex(at).c_str());
                 const bool in = !h.is_empty() && at >= s && at <= e + 1;
                 const bool needs_node = in && at != s && at != e + 1;
                 auto got = h.split_at(Frame<P>::from_number(at).value());
                 if (!got) {
                     if (!in) {
                         if (got.kind() != ErrorKind::kOutOfRange) {
-                            mismatch("split_at outside the range", error_text(got.error()), "kOutOfRange");
+                            mismatch("split_at outside the range", error_text(got.error()),
+                                     "kOutOfRange");
                         }
-                    } else if (!(needs_node && !heap_ && got.kind() == ErrorKind::kCapacityExhausted)) {
+                    } else if (!(needs_node && !heap_ &&
+                                 got.kind() == ErrorKind::kCapacityExhausted)) {
                         mismatch("split_at refused", error_text(got.error()), "success");
                     }
-                    if (h.is_empty() != (s > e) || (!h.is_empty() && (h.start().number() != s || h.end().number() != e))) {
-                        mismatch("a failed split_at changed the handle", handle_text(h), "unchanged");
+                    if (h.is_empty() != (s > e) ||
+                        (!h.is_empty() && (h.start().number() != s || h.end().number() != e))) {
+                        mismatch("a failed split_at changed the handle", handle_text(h),
+                                 "unchanged");
                     }
                     return;
                 }
@@ -760,12 +783,15 @@ class Episode {
                 }
                 auto& parts = got.value();
                 const bool first_ok = at == s ? parts.first.is_empty()
-                                              : (parts.first.start().number() == s && parts.first.end().number() == at - 1);
+                                              : (parts.first.start().number() == s &&
+                                                 parts.first.end().number() == at - 1);
                 const bool second_ok = at == e + 1 ? parts.second.is_empty()
-                                                   : (parts.second.start().number() == at && parts.second.end().number() == e);
+                                                   : (parts.second.start().number() == at &&
+                                                      parts.second.end().number() == e);
                 if (!first_ok || !second_ok || !h.is_empty()) {
                     mismatch("split_at returned the wrong parts",
-                             handle_text(parts.first) + " + " + handle_text(parts.second), "split at the unit");
+                             handle_text(parts.first) + " + " + handle_text(parts.second),
+                             "split at the unit");
                 }
                 Handle a(std::move(parts.first));
                 Handle b(std::move(parts.second));
@@ -797,7 +823,8 @@ class Episode {
                 std::uint64_t b = src_.range(a >= 1 ? a - 1 : 0, e + 1);
                 a = a > Frame<P>::kMaxNumber ? Frame<P>::kMaxNumber : a;
                 b = b > Frame<P>::kMaxNumber ? Frame<P>::kMaxNumber : b;
-                const FrameRange<P> middle(Frame<P>::from_number(a).value(), Frame<P>::from_number(b).value());
+                const FrameRange<P> middle(Frame<P>::from_number(a).value(),
+                                           Frame<P>::from_number(b).value());
                 describe("split_range(%s %s, units [%s, %s])", kHandleNames[held_[i].index()],
                          handle_text(h).c_str(), hex(a).c_str(), hex(b).c_str());
                 const bool in = !h.is_empty() && a <= b && a >= s && b <= e;
@@ -806,13 +833,16 @@ class Episode {
                 if (!got) {
                     if (!in) {
                         if (got.kind() != ErrorKind::kOutOfRange) {
-                            mismatch("split_range outside the range", error_text(got.error()), "kOutOfRange");
+                            mismatch("split_range outside the range", error_text(got.error()),
+                                     "kOutOfRange");
                         }
-                    } else if (!(needs_node && !heap_ && got.kind() == ErrorKind::kCapacityExhausted)) {
+                    } else if (!(needs_node && !heap_ &&
+                                 got.kind() == ErrorKind::kCapacityExhausted)) {
                         mismatch("split_range refused", error_text(got.error()), "success");
                     }
                     if (!h.is_empty() && (h.start().number() != s || h.end().number() != e)) {
-                        mismatch("a failed split_range changed the handle", handle_text(h), "unchanged");
+                        mismatch("a failed split_range changed the handle", handle_text(h),
+                                 "unchanged");
                     }
                     return;
                 }
@@ -821,10 +851,13 @@ class Episode {
                 }
                 auto& parts = got.value();
                 const bool ok_before = a == s ? parts.before.is_empty()
-                                              : parts.before.start().number() == s && parts.before.end().number() == a - 1;
-                const bool ok_mid = parts.range.start().number() == a && parts.range.end().number() == b;
+                                              : parts.before.start().number() == s &&
+                                                    parts.before.end().number() == a - 1;
+                const bool ok_mid =
+                    parts.range.start().number() == a && parts.range.end().number() == b;
                 const bool ok_after = b == e ? parts.after.is_empty()
-                                             : parts.after.start().number() == b + 1 && parts.after.end().number() == e;
+                                             : parts.after.start().number() == b + 1 &&
+                                                   parts.after.end().number() == e;
                 if (!ok_before || !ok_mid || !ok_after || !h.is_empty()) {
                     mismatch("split_range returned the wrong parts",
                              handle_text(parts.before) + " + " + handle_text(parts.range) + " + " +
@@ -849,7 +882,8 @@ class Episode {
             for (std::size_t k = 0; k < held_.size(); ++k) {
                 const std::size_t c = (start + k) % held_.size();
                 if (c != i && held_[c].index() == held_[i].index() &&
-                    (last4k(held_[c]) + 1 == first4k(held_[i]) || last4k(held_[i]) + 1 == first4k(held_[c]))) {
+                    (last4k(held_[c]) + 1 == first4k(held_[i]) ||
+                     last4k(held_[i]) + 1 == first4k(held_[c]))) {
                     j = c;
                     break;
                 }
@@ -879,17 +913,18 @@ class Episode {
                     if (st.kind() != ErrorKind::kNotAdjacent) {
                         mismatch("merge error kind", error_text(st.error()), "kNotAdjacent");
                     }
-                    if (a.start().number() != as || a.end().number() != ae || b.start().number() != bs ||
-                        b.end().number() != be) {
-                        mismatch("a failed merge changed a handle", handle_text(a) + " / " + handle_text(b),
-                                 "unchanged");
+                    if (a.start().number() != as || a.end().number() != ae ||
+                        b.start().number() != bs || b.end().number() != be) {
+                        mismatch("a failed merge changed a handle",
+                                 handle_text(a) + " / " + handle_text(b), "unchanged");
                     }
                     return;
                 }
                 const std::uint64_t lo = as < bs ? as : bs;
                 const std::uint64_t hi = ae > be ? ae : be;
                 if (!b.is_empty() || a.start().number() != lo || a.end().number() != hi) {
-                    mismatch("merge produced the wrong range", handle_text(a) + " / " + handle_text(b),
+                    mismatch("merge produced the wrong range",
+                             handle_text(a) + " / " + handle_text(b),
                              "[" + hex(lo) + ", " + hex(hi) + "] / empty");
                 }
             },
@@ -913,7 +948,8 @@ class Episode {
             [&](auto& x) -> Handle {
                 using H = std::decay_t<decltype(x)>;
                 constexpr MemoryState S = H::kState;
-                if constexpr (S == MemoryState::kAllocated && std::is_same_v<typename H::Size, Page4K>) {
+                if constexpr (S == MemoryState::kAllocated &&
+                              std::is_same_v<typename H::Size, Page4K>) {
                     const auto r = src_.below(3);
                     if (r == 0) {
                         return std::move(x).into_mapped();
@@ -924,12 +960,15 @@ class Episode {
                     const bool aligned = f % 512 == 0 && (l + 1) % 512 == 0;
                     auto got = x.template into_page_size<Page2M>();
                     if (got.has_value() != aligned) {
-                        mismatch("into_page_size<Page2M>", got ? "success" : error_text(got.error()),
+                        mismatch("into_page_size<Page2M>",
+                                 got ? "success" : error_text(got.error()),
                                  aligned ? "success" : "kMisaligned");
                     }
                     if (!got) {
-                        if (got.kind() != ErrorKind::kMisaligned || first4k(x) != f || last4k(x) != l) {
-                            mismatch("failed into_page_size", error_text(got.error()), "kMisaligned, unchanged");
+                        if (got.kind() != ErrorKind::kMisaligned || first4k(x) != f ||
+                            last4k(x) != l) {
+                            mismatch("failed into_page_size", error_text(got.error()),
+                                     "kMisaligned, unchanged");
                         }
                         return std::move(x);
                     }
@@ -947,10 +986,10 @@ class Episode {
                     if (src_.chance(30)) {  // hand the frames to page tables for good
                         const Pool pool = x.pool();
                         const auto range = std::move(x).into_page_table();
-                        page_tables_.push_back(PageTableEntry{
-                            range.start().number() * H::Size::kFrames4K,
-                            (range.end().number() + 1) * H::Size::kFrames4K - 1,
-                            !std::is_same_v<typename H::Size, Page4K>, pool});
+                        page_tables_.push_back(
+                            PageTableEntry{range.start().number() * H::Size::kFrames4K,
+                                           (range.end().number() + 1) * H::Size::kFrames4K - 1,
+                                           !std::is_same_v<typename H::Size, Page4K>, pool});
                         return H();
                     }
                     return std::move(x).into_unmapped();
@@ -976,7 +1015,8 @@ class Episode {
         if (!page_tables_.empty() && src_.chance(70)) {
             const std::size_t i = src_.below(page_tables_.size());
             const PageTableEntry pt = page_tables_[i];
-            describe("IntoUnmappedFrames(%s, %s)", frames_text(pt.first, pt.last).c_str(), pt.huge ? "2M" : "4K");
+            describe("IntoUnmappedFrames(%s, %s)", frames_text(pt.first, pt.last).c_str(),
+                     pt.huge ? "2M" : "4K");
             const Expect e = m_.expect_adopt(pt.first, pt.last);
             if (!e.ok || e.pool != pt.pool) {
                 throw std::logic_error("driver bug: page-table frames not allocated in the model");
@@ -985,23 +1025,32 @@ class Episode {
             Error err{};
             bool ok = false;
             if (pt.huge) {
-                auto got = into_unmapped_(FrameRange<Page2M>(Frame<Page2M>::from_number(pt.first / 512).value(),
-                                                             Frame<Page2M>::from_number(pt.last / 512).value()));
+                auto got = into_unmapped_(
+                    FrameRange<Page2M>(Frame<Page2M>::from_number(pt.first / 512).value(),
+                                       Frame<Page2M>::from_number(pt.last / 512).value()));
                 ok = got.has_value();
-                if (ok) got_handle = std::move(got.value()); else err = got.error();
+                if (ok)
+                    got_handle = std::move(got.value());
+                else
+                    err = got.error();
             } else {
                 auto got = into_unmapped_(FrameRange<>(Frame<>::from_number(pt.first).value(),
                                                        Frame<>::from_number(pt.last).value()));
                 ok = got.has_value();
-                if (ok) got_handle = std::move(got.value()); else err = got.error();
+                if (ok)
+                    got_handle = std::move(got.value());
+                else
+                    err = got.error();
             }
             if (!ok) {
                 judge_failure(e, err);
                 return;
             }
-            if (pool_of(got_handle) != pt.pool || first4k(got_handle) != pt.first || last4k(got_handle) != pt.last) {
+            if (pool_of(got_handle) != pt.pool || first4k(got_handle) != pt.first ||
+                last4k(got_handle) != pt.last) {
                 mismatch("IntoUnmappedFrames returned other frames or pool",
-                         frames_text(first4k(got_handle), last4k(got_handle)), frames_text(pt.first, pt.last));
+                         frames_text(first4k(got_handle), last4k(got_handle)),
+                         frames_text(pt.first, pt.last));
             }
             page_tables_[i] = page_tables_.back();
             page_tables_.pop_back();
@@ -1012,13 +1061,16 @@ class Episode {
         // mixed pools, or no region). Ranges fully allocated are skipped: a
         // live handle may own them, and adopting them would duplicate it.
         const std::uint64_t first = pick_frame();
-        const std::uint64_t last = first + src_.below(std::min<std::uint64_t>(m_.end() - first, 64));
+        const std::uint64_t last =
+            first + src_.below(std::min<std::uint64_t>(m_.end() - first, 64));
         const Expect e = m_.expect_adopt(first, last);
         if (e.ok) {
             return;
         }
-        describe("IntoUnmappedFrames(%s) of frames no page table owns", frames_text(first, last).c_str());
-        auto got = into_unmapped_(FrameRange<>(Frame<>::from_number(first).value(), Frame<>::from_number(last).value()));
+        describe("IntoUnmappedFrames(%s) of frames no page table owns",
+                 frames_text(first, last).c_str());
+        auto got = into_unmapped_(
+            FrameRange<>(Frame<>::from_number(first).value(), Frame<>::from_number(last).value()));
         if (got) {
             mismatch("IntoUnmappedFrames adopted frames it must refuse", "success", e.str());
         }
@@ -1034,14 +1086,16 @@ class Episode {
                 if (m_.owner(f) == Owner::kNone) {
                     first = f;
                     last = f;
-                    while (last + 1 < m_.end() && m_.owner(last + 1) == Owner::kNone && src_.chance(97)) {
+                    while (last + 1 < m_.end() && m_.owner(last + 1) == Owner::kNone &&
+                           src_.chance(97)) {
                         ++last;
                     }
                     break;
                 }
             }
         }
-        MemoryRegionType type = src_.chance(50) ? MemoryRegionType::kFree : MemoryRegionType::kReserved;
+        MemoryRegionType type =
+            src_.chance(50) ? MemoryRegionType::kFree : MemoryRegionType::kReserved;
         if (src_.chance(4)) {
             type = MemoryRegionType::kUnknown;
         }
@@ -1050,7 +1104,8 @@ class Episode {
             range = FrameRange<>::empty();
         }
         const PhysicalMemoryRegion region(range, type);
-        describe("add_region(%s, %s)", range.is_empty() ? "empty" : frames_text(first, last).c_str(), to_string(type));
+        describe("add_region(%s, %s)",
+                 range.is_empty() ? "empty" : frames_text(first, last).c_str(), to_string(type));
         const Expect e = m_.expect_add_region(region);
         Status st = fa_->add_region(region);
         if (!st) {
@@ -1077,7 +1132,8 @@ class Episode {
             range = FrameRange<>::empty();
         }
         describe("take_offline(%s)", range.is_empty() ? "empty" : frames_text(first, last).c_str());
-        const Expect e = range.is_empty() ? Expect::failure(ErrorKind::kZeroFrames) : m_.expect_take_offline(first, last);
+        const Expect e = range.is_empty() ? Expect::failure(ErrorKind::kZeroFrames)
+                                          : m_.expect_take_offline(first, last);
         Status st = fa_->take_offline(range);
         if (!st) {
             judge_failure(e, st.error());
@@ -1131,7 +1187,8 @@ class Episode {
     void op_cpu() {
         const auto r = src_.below(10);
         if (r < 6) {
-            static constexpr unsigned kSlots[] = {0, 1, 2, 3, FRAMEALLOC_MAX_CPUS - 1, FRAMEALLOC_MAX_CPUS, 1000};
+            static constexpr unsigned kSlots[] = {
+                0, 1, 2, 3, FRAMEALLOC_MAX_CPUS - 1, FRAMEALLOC_MAX_CPUS, 1000};
             const unsigned cpu = kSlots[src_.below(7)];
             describe("set_current_cpu(%u)", cpu);
             set_current_cpu(cpu);
@@ -1164,7 +1221,9 @@ class Episode {
             if (seen >= expected.size() || chunk.start().number() != expected[seen].first ||
                 chunk.end().number() != expected[seen].last) {
                 if (order_ok) {
-                    bad_chunk = chunk.is_empty() ? "empty" : frames_text(chunk.start().number(), chunk.end().number());
+                    bad_chunk = chunk.is_empty()
+                                    ? "empty"
+                                    : frames_text(chunk.start().number(), chunk.end().number());
                 }
                 order_ok = false;
             }
@@ -1190,16 +1249,20 @@ class Episode {
         });
         if (!order_ok) {
             mismatch("inspect showed a chunk the model does not have", bad_chunk,
-                     seen - 1 < expected.size() ? frames_text(expected[seen - 1].first, expected[seen - 1].last)
-                                                : "no more chunks");
+                     seen - 1 < expected.size()
+                         ? frames_text(expected[seen - 1].first, expected[seen - 1].last)
+                         : "no more chunks");
         }
         if (!m_.initialized()) {
             if (got || got.kind() != ErrorKind::kNotInitialized) {
-                mismatch("inspect before init", got ? "success" : error_text(got.error()), "kNotInitialized");
+                mismatch("inspect before init", got ? "success" : error_text(got.error()),
+                         "kNotInitialized");
             }
             return;
         }
-        if (!allocate_requested && seen != std::min<std::uint64_t>(expected.size(), action < 15 ? stop_at + 1 : expected.size())) {
+        if (!allocate_requested &&
+            seen != std::min<std::uint64_t>(expected.size(),
+                                            action < 15 ? stop_at + 1 : expected.size())) {
             if (!(action >= 15 && seen == expected.size())) {
                 mismatch("inspect visited the wrong number of chunks", std::to_string(seen),
                          std::to_string(expected.size()));
@@ -1207,7 +1270,8 @@ class Episode {
         }
         if (!allocate_requested) {
             if (!got || got.value().has_value()) {
-                mismatch("inspect without AllocateAt", got ? "frames" : error_text(got.error()), "no frames");
+                mismatch("inspect without AllocateAt", got ? "frames" : error_text(got.error()),
+                         "no frames");
             }
             return;
         }
@@ -1228,7 +1292,8 @@ class Episode {
         AllocatedFrames<>& h = got.value().value();
         judge_success(e, handle_text(h));
         if (first4k(h) != f || last4k(h) != f + req_count - 1 || h.pool() != Pool::kGeneral) {
-            mismatch("AllocateAt returned other frames", handle_text(h), frames_text(f, f + req_count - 1));
+            mismatch("AllocateAt returned other frames", handle_text(h),
+                     frames_text(f, f + req_count - 1));
         }
         m_.take(f, f + req_count - 1, false);
         hold(Handle(std::move(h)));
@@ -1255,9 +1320,11 @@ class Episode {
         PhysicalMemoryRegion r(FrameRange<>(Frame<>::from_number(m_.base()).value(),
                                             Frame<>::from_number(m_.base()).value()),
                                MemoryRegionType::kFree);
-        auto got = fa_->init(Span<const PhysicalMemoryRegion>(&r, 1), Span<const PhysicalMemoryRegion>());
+        auto got =
+            fa_->init(Span<const PhysicalMemoryRegion>(&r, 1), Span<const PhysicalMemoryRegion>());
         if (got || got.kind() != ErrorKind::kAlreadyInitialized) {
-            mismatch("second init", got ? "success" : error_text(got.error()), "kAlreadyInitialized");
+            mismatch("second init", got ? "success" : error_text(got.error()),
+                     "kAlreadyInitialized");
         }
     }
 
@@ -1327,15 +1394,18 @@ class Episode {
                 Error err{};
                 bool ok = false;
                 if (pt.huge) {
-                    auto got = into_unmapped_(FrameRange<Page2M>(Frame<Page2M>::from_number(pt.first / 512).value(),
-                                                                 Frame<Page2M>::from_number(pt.last / 512).value()));
+                    auto got = into_unmapped_(
+                        FrameRange<Page2M>(Frame<Page2M>::from_number(pt.first / 512).value(),
+                                           Frame<Page2M>::from_number(pt.last / 512).value()));
                     ok = got.has_value();
-                    if (!ok) err = got.error();
+                    if (!ok)
+                        err = got.error();
                 } else {
                     auto got = into_unmapped_(FrameRange<>(Frame<>::from_number(pt.first).value(),
                                                            Frame<>::from_number(pt.last).value()));
                     ok = got.has_value();
-                    if (!ok) err = got.error();
+                    if (!ok)
+                        err = got.error();
                 }
                 if (ok) {
                     break;
@@ -1361,9 +1431,12 @@ class Episode {
         fa_->drain_cpu_caches();
         full_check();
         const FrameStats s = fa_->stats();
-        expect_eq(s.general.free_frames, s.general.total_frames, "teardown: general frames all free");
-        expect_eq(s.reserved.free_frames, s.reserved.total_frames, "teardown: reserved frames all free");
-        expect_eq(m_.free(Pool::kGeneral), m_.total(Pool::kGeneral), "teardown: model general all free");
+        expect_eq(s.general.free_frames, s.general.total_frames,
+                  "teardown: general frames all free");
+        expect_eq(s.reserved.free_frames, s.reserved.total_frames,
+                  "teardown: reserved frames all free");
+        expect_eq(m_.free(Pool::kGeneral), m_.total(Pool::kGeneral),
+                  "teardown: model general all free");
         expect_eq(s.nodes_reserved, 0, "teardown: no node reserved");
         set_current_cpu(0);
     }

@@ -38,10 +38,10 @@ struct DiffResult {
     std::uint64_t ops = 0;
     std::uint64_t episodes = 0;
     std::uint64_t full_checks = 0;
-    std::uint64_t allocations = 0;         ///< Successful allocations of any form.
-    std::uint64_t refusals = 0;            ///< Failures the model predicted.
-    std::uint64_t capacity_refusals = 0;   ///< Early-mode kCapacityExhausted (allowed).
-    std::uint64_t heap_episodes = 0;       ///< Episodes that reached heap mode.
+    std::uint64_t allocations = 0;        ///< Successful allocations of any form.
+    std::uint64_t refusals = 0;           ///< Failures the model predicted.
+    std::uint64_t capacity_refusals = 0;  ///< Early-mode kCapacityExhausted (allowed).
+    std::uint64_t heap_episodes = 0;      ///< Episodes that reached heap mode.
 };
 
 /// Runs episodes until `options.max_ops` operations (or the source is dry).

@@ -32,15 +32,17 @@ int main(int argc, char** argv) {
         sum.refusals += r.refusals;
         sum.capacity_refusals += r.capacity_refusals;
         sum.heap_episodes += r.heap_episodes;
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::printf("[%8.1fs] %" PRIu64 " ops, %" PRIu64 " episodes (%" PRIu64 " heap), %" PRIu64
-                    " full checks, %" PRIu64 " allocations, %" PRIu64 " predicted refusals, %" PRIu64
-                    " capacity refusals\n",
+                    " full checks, %" PRIu64 " allocations, %" PRIu64
+                    " predicted refusals, %" PRIu64 " capacity refusals\n",
                     secs, done, sum.episodes, sum.heap_episodes, sum.full_checks, sum.allocations,
                     sum.refusals, sum.capacity_refusals);
         std::fflush(stdout);
         if (!r.ok) {
-            std::printf("MISMATCH (seed %" PRIu64 ", part %" PRIu64 "):\n%s\n", seed, part, r.failure.c_str());
+            std::printf("MISMATCH (seed %" PRIu64 ", part %" PRIu64 "):\n%s\n", seed, part,
+                        r.failure.c_str());
             return 1;
         }
     }

@@ -12,31 +12,53 @@ namespace framealloc::reliability {
 
 namespace {
 
-bool is_pow2(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_pow2(std::uint64_t v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
-Owner owner_of(Pool p) { return p == Pool::kGeneral ? Owner::kGeneral : Owner::kReserved; }
+Owner owner_of(Pool p) {
+    return p == Pool::kGeneral ? Owner::kGeneral : Owner::kReserved;
+}
 }  // namespace
 
 const char* kind_name(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::kZeroFrames: return "kZeroFrames";
-        case ErrorKind::kAddressInUse: return "kAddressInUse";
-        case ErrorKind::kOutsideAllocator: return "kOutsideAllocator";
-        case ErrorKind::kNotEnoughContiguous: return "kNotEnoughContiguous";
-        case ErrorKind::kOutOfMemory: return "kOutOfMemory";
-        case ErrorKind::kAlreadyInitialized: return "kAlreadyInitialized";
-        case ErrorKind::kNotInitialized: return "kNotInitialized";
-        case ErrorKind::kCapacityExhausted: return "kCapacityExhausted";
-        case ErrorKind::kBadRegion: return "kBadRegion";
-        case ErrorKind::kOverflow: return "kOverflow";
-        case ErrorKind::kNotAdjacent: return "kNotAdjacent";
-        case ErrorKind::kOutOfRange: return "kOutOfRange";
-        case ErrorKind::kMisaligned: return "kMisaligned";
-        case ErrorKind::kInvalidArgument: return "kInvalidArgument";
-        case ErrorKind::kRegionBusy: return "kRegionBusy";
-        case ErrorKind::kHeapUnavailable: return "kHeapUnavailable";
-        case ErrorKind::kForeignHandle: return "kForeignHandle";
-        case ErrorKind::kInvariantViolation: return "kInvariantViolation";
+        case ErrorKind::kZeroFrames:
+            return "kZeroFrames";
+        case ErrorKind::kAddressInUse:
+            return "kAddressInUse";
+        case ErrorKind::kOutsideAllocator:
+            return "kOutsideAllocator";
+        case ErrorKind::kNotEnoughContiguous:
+            return "kNotEnoughContiguous";
+        case ErrorKind::kOutOfMemory:
+            return "kOutOfMemory";
+        case ErrorKind::kAlreadyInitialized:
+            return "kAlreadyInitialized";
+        case ErrorKind::kNotInitialized:
+            return "kNotInitialized";
+        case ErrorKind::kCapacityExhausted:
+            return "kCapacityExhausted";
+        case ErrorKind::kBadRegion:
+            return "kBadRegion";
+        case ErrorKind::kOverflow:
+            return "kOverflow";
+        case ErrorKind::kNotAdjacent:
+            return "kNotAdjacent";
+        case ErrorKind::kOutOfRange:
+            return "kOutOfRange";
+        case ErrorKind::kMisaligned:
+            return "kMisaligned";
+        case ErrorKind::kInvalidArgument:
+            return "kInvalidArgument";
+        case ErrorKind::kRegionBusy:
+            return "kRegionBusy";
+        case ErrorKind::kHeapUnavailable:
+            return "kHeapUnavailable";
+        case ErrorKind::kForeignHandle:
+            return "kForeignHandle";
+        case ErrorKind::kInvariantViolation:
+            return "kInvariantViolation";
     }
     return "kind?";
 }
@@ -140,7 +162,8 @@ Expect RefModel::validate(const AllocRequest& r, std::uint64_t& fmin, std::uint6
     if (!is_pow2(r.align_frames)) {
         return Expect::failure(ErrorKind::kInvalidArgument);
     }
-    if (r.boundary_frames != 0 && (!is_pow2(r.boundary_frames) || r.boundary_frames < r.num_frames)) {
+    if (r.boundary_frames != 0 &&
+        (!is_pow2(r.boundary_frames) || r.boundary_frames < r.num_frames)) {
         return Expect::failure(ErrorKind::kInvalidArgument);
     }
     if (static_cast<U128>(r.num_frames) > static_cast<U128>(kTopFrame) + 1) {
@@ -165,7 +188,8 @@ bool RefModel::exists_fit(const AllocRequest& r, std::uint64_t fmin, std::uint64
     runlen_[hi - base_ + 1] = 0;
     for (std::uint64_t f = hi + 1; f-- > lo;) {
         const std::uint64_t i = f - base_;
-        const bool usable = owner_[i] == static_cast<std::uint8_t>(Owner::kGeneral) && free_[i] != 0;
+        const bool usable =
+            owner_[i] == static_cast<std::uint8_t>(Owner::kGeneral) && free_[i] != 0;
         runlen_[i] = usable ? runlen_[i + 1] + 1 : 0;
     }
     const std::uint64_t n = r.num_frames;
@@ -195,8 +219,9 @@ Expect RefModel::expect_allocate(const AllocRequest& r) const {
         if (exists_fit(r, fmin, fmax)) {
             return Expect::success(Pool::kGeneral);
         }
-        return Expect::failure(free(Pool::kGeneral) >= r.num_frames ? ErrorKind::kNotEnoughContiguous
-                                                                     : ErrorKind::kOutOfMemory);
+        return Expect::failure(free(Pool::kGeneral) >= r.num_frames
+                                   ? ErrorKind::kNotEnoughContiguous
+                                   : ErrorKind::kOutOfMemory);
     }
     const std::uint64_t first = r.at->value() / 4096;
     if (first % r.align_frames != 0) {
@@ -230,7 +255,8 @@ Expect RefModel::expect_allocate(const AllocRequest& r) const {
     if (may_new && (!inside || no_region(first, last))) {
         return Expect::success(Pool::kReserved);
     }
-    if (inside && (all(first, last, Owner::kGeneral, false) || all(first, last, Owner::kReserved, false))) {
+    if (inside &&
+        (all(first, last, Owner::kGeneral, false) || all(first, last, Owner::kReserved, false))) {
         return Expect::failure(ErrorKind::kAddressInUse);
     }
     return Expect::failure(ErrorKind::kOutsideAllocator);
@@ -312,8 +338,9 @@ Expect RefModel::expect_take_offline(std::uint64_t first, std::uint64_t last) co
     if (in_universe(first, last)) {
         for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
             if (all(first, last, owner_of(p), false)) {
-                return all(first, last, owner_of(p), true) ? Expect::success(p)
-                                                           : Expect::failure(ErrorKind::kRegionBusy);
+                return all(first, last, owner_of(p), true)
+                           ? Expect::success(p)
+                           : Expect::failure(ErrorKind::kRegionBusy);
             }
         }
     }

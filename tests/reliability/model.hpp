@@ -55,15 +55,18 @@ class RefModel {
     [[nodiscard]] bool in_universe(std::uint64_t first, std::uint64_t last) const {
         return first >= base_ && last >= first && last < base_ + size_;
     }
-    [[nodiscard]] Owner owner(std::uint64_t f) const { return static_cast<Owner>(owner_[f - base_]); }
+    [[nodiscard]] Owner owner(std::uint64_t f) const {
+        return static_cast<Owner>(owner_[f - base_]);
+    }
     [[nodiscard]] bool is_free(std::uint64_t f) const { return free_[f - base_] != 0; }
 
     // ---- init
 
     /// What init(free, reserved) must answer (kBadRegion for a mistyped region,
     /// kAlreadyInitialized, or success; capacity is judged by the driver).
-    [[nodiscard]] Expect expect_init(const std::vector<PhysicalMemoryRegion>& free_regions,
-                                     const std::vector<PhysicalMemoryRegion>& reserved_regions) const;
+    [[nodiscard]] Expect expect_init(
+        const std::vector<PhysicalMemoryRegion>& free_regions,
+        const std::vector<PhysicalMemoryRegion>& reserved_regions) const;
     /// Applies a successful init: reserved wins over free; everything is free.
     void init(const std::vector<PhysicalMemoryRegion>& free_regions,
               const std::vector<PhysicalMemoryRegion>& reserved_regions);

@@ -111,7 +111,8 @@ struct Taken {
     }
 };
 
-void exhaust_and_compare(const std::string& name, const std::vector<PhysicalMemoryRegion>& free_regions,
+void exhaust_and_compare(const std::string& name,
+                         const std::vector<PhysicalMemoryRegion>& free_regions,
                          const std::vector<PhysicalMemoryRegion>& reserved) {
     SCOPED_TRACE(name);
     const auto expected = usable(free_regions, reserved);
@@ -166,11 +167,12 @@ TEST(RealMaps, QemuE820ByHand) {
     // e820-vm-qemu-1.txt, copied line by line.
     constexpr auto F = MemoryRegionType::kFree;
     constexpr auto R = MemoryRegionType::kReserved;
-    const std::vector<PhysicalMemoryRegion> fr = {bytes(0x0, 0x9fbff, F), bytes(0x100000, 0x7ffddfff, F),
-                                                  bytes(0x100000000, 0x47fffffff, F)};
+    const std::vector<PhysicalMemoryRegion> fr = {
+        bytes(0x0, 0x9fbff, F), bytes(0x100000, 0x7ffddfff, F), bytes(0x100000000, 0x47fffffff, F)};
     const std::vector<PhysicalMemoryRegion> rr = {
-        bytes(0x9fc00, 0x9ffff, R),        bytes(0xf0000, 0xfffff, R),        bytes(0x7ffde000, 0x7fffffff, R),
-        bytes(0xb0000000, 0xbfffffff, R), bytes(0xfed1c000, 0xfed1ffff, R), bytes(0xfeffc000, 0xfeffffff, R),
+        bytes(0x9fc00, 0x9ffff, R),       bytes(0xf0000, 0xfffff, R),
+        bytes(0x7ffde000, 0x7fffffff, R), bytes(0xb0000000, 0xbfffffff, R),
+        bytes(0xfed1c000, 0xfed1ffff, R), bytes(0xfeffc000, 0xfeffffff, R),
         bytes(0xfffc0000, 0xffffffff, R)};
     // 0x9f frames below 640 KiB (the last is partly reserved: not usable),
     // 0x7ffde - 0x100 below 2 GiB, 0x380000 above 4 GiB.
@@ -187,7 +189,8 @@ TEST(RealMaps, BochsMultibootByHand) {
     };
     const std::vector<PhysicalMemoryRegion> fr = {len(0x0, 0x9fc00, F), len(0x100000, 0x6f0000, F)};
     const std::vector<PhysicalMemoryRegion> rr = {len(0x9fc00, 0x400, R), len(0xe8000, 0x18000, R),
-                                                  len(0x7f0000, 0x10000, R), len(0xfffc0000, 0x40000, R)};
+                                                  len(0x7f0000, 0x10000, R),
+                                                  len(0xfffc0000, 0x40000, R)};
     EXPECT_EQ(count(usable(fr, rr)), 0x9fU + 0x6f0U);
     exhaust_and_compare("multiboot-bochs-1 (by hand)", fr, rr);
 }
@@ -205,7 +208,8 @@ TEST(RealMaps, EveryMapInTheFolderHandsOutExactlyItsUsableFrames) {
     ASSERT_GE(files.size(), 10U);
     for (const auto& path : files) {
         const auto parsed = memmap_text::parse_memory_map_file(path.string());
-        ASSERT_TRUE(parsed.ok()) << path << ":" << parsed.error().line << ": " << parsed.error().message;
+        ASSERT_TRUE(parsed.ok()) << path << ":" << parsed.error().line << ": "
+                                 << parsed.error().message;
         const auto& map = parsed.map();
         EXPECT_EQ(count(usable(map.free, map.reserved)), memmap_text::usable_frames(map)) << path;
         exhaust_and_compare(path.filename().string(), map.free, map.reserved);

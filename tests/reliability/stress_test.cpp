@@ -24,7 +24,7 @@
 namespace framealloc {
 namespace {
 
-constexpr std::uint64_t kBase = 0x1000;    // first general frame (16 MiB)
+constexpr std::uint64_t kBase = 0x1000;     // first general frame (16 MiB)
 constexpr std::uint64_t kFrames = 1 << 16;  // 256 MiB of general memory
 constexpr std::uint64_t kResBase = kBase + kFrames + 512;
 constexpr std::uint64_t kResFrames = 2048;
@@ -75,7 +75,8 @@ class Shadow {
 std::unique_ptr<Alloc> make_heap_allocator() {
     auto a = std::make_unique<Alloc>();
     const PhysicalMemoryRegion free_regions[] = {{frames(kBase, kFrames), MemoryRegionType::kFree}};
-    const PhysicalMemoryRegion reserved[] = {{frames(kResBase, kResFrames), MemoryRegionType::kReserved}};
+    const PhysicalMemoryRegion reserved[] = {
+        {frames(kResBase, kResFrames), MemoryRegionType::kReserved}};
     EXPECT_TRUE(a->init(free_regions, reserved).has_value());
     EXPECT_TRUE(a->move_to_heap(hosted_heap_hooks()).ok());
     return a;
@@ -130,7 +131,8 @@ void worker(Alloc& a, Shadow& shadow, Mailbox& mailbox, unsigned cpu, unsigned s
             give(a.allocate(AllocRequest::frames(1 + rng() % 8).aligned(1ULL << (rng() % 6))));
         } else if (r < 70) {
             const std::uint64_t f = kBase + rng() % kFrames;
-            give(a.allocate_frames_at(Frame<>::from_number(f).value().start_address(), 1 + rng() % 4));
+            give(a.allocate_frames_at(Frame<>::from_number(f).value().start_address(),
+                                      1 + rng() % 4));
         } else if (r < 72) {
             const std::uint64_t f = kResBase + rng() % kResFrames;
             give(a.allocate_frames_at(Frame<>::from_number(f).value().start_address(), 1));
@@ -149,12 +151,14 @@ void worker(Alloc& a, Shadow& shadow, Mailbox& mailbox, unsigned cpu, unsigned s
         } else if (r < 86 && held.size() >= 2) {  // merge with an adjacent own handle
             const std::size_t i = rng() % held.size();
             for (std::size_t j = 0; j < held.size(); ++j) {
-                if (j != i && (held[j].last() + 1 == held[i].first() || held[i].last() + 1 == held[j].first())) {
+                if (j != i && (held[j].last() + 1 == held[i].first() ||
+                               held[i].last() + 1 == held[j].first())) {
                     const std::uint64_t lo = std::min(held[i].first(), held[j].first());
                     const std::uint64_t hi = std::max(held[i].last(), held[j].last());
                     const bool same_pool = held[i].h.pool() == held[j].h.pool();
                     Status st = held[i].h.merge(held[j].h);
-                    if (st.ok() != same_pool || (st.ok() && (held[i].first() != lo || held[i].last() != hi))) {
+                    if (st.ok() != same_pool ||
+                        (st.ok() && (held[i].first() != lo || held[i].last() != hi))) {
                         shadow.fail("merge of adjacent handles misbehaved");
                     }
                     if (st.ok()) {
@@ -202,8 +206,9 @@ void run_stress(const std::vector<unsigned>& cpus, double seconds) {
     Shadow shadow;
     Mailbox mailbox;
     std::atomic<std::uint64_t> ops{0};
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                              std::chrono::duration<double>(seconds));
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(seconds));
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < cpus.size(); ++t) {
         threads.emplace_back(worker, std::ref(*a), std::ref(shadow), std::ref(mailbox), cpus[t],
@@ -230,7 +235,9 @@ void run_stress(const std::vector<unsigned>& cpus, double seconds) {
     ::testing::Test::RecordProperty("operations", std::to_string(ops.load()));
 }
 
-TEST(Stress, FourThreadsOnDistinctCpuSlotsNeverShareAFrame) { run_stress({0, 1, 2, 3}, 2.5); }
+TEST(Stress, FourThreadsOnDistinctCpuSlotsNeverShareAFrame) {
+    run_stress({0, 1, 2, 3}, 2.5);
+}
 
 TEST(Stress, ThreadsSharingACpuSlotNeverShareAFrame) {
     // Two threads on slot 0 (their caches collide on the cache lock), one on
@@ -274,7 +281,8 @@ TEST(Stress, NoSpuriousFailureWhenDemandIsBelowTheFreeTotal) {
     for (auto& t : threads) {
         t.join();
     }
-    EXPECT_EQ(failures.load(), 0U) << "single-frame allocations failed although enough frames were free";
+    EXPECT_EQ(failures.load(), 0U)
+        << "single-frame allocations failed although enough frames were free";
     EXPECT_GT(rounds.load(), 0U);
     a->drain_cpu_caches();
     EXPECT_EQ(a->stats().general.free_frames, kFrames);

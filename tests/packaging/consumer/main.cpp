@@ -14,7 +14,8 @@ int main() {
         return 1;
     }
     auto frames = allocator.allocate_frames(4);
-    if (!frames || frames->size_in_frames() != 4 || allocator.stats().general.allocated_frames != 4) {
+    if (!frames || frames->size_in_frames() != 4 ||
+        allocator.stats().general.allocated_frames != 4) {
         return 2;
     }
     std::puts("consumer_cpp ok");
