@@ -1,0 +1,304 @@
+// The shared-pool side of BasicFrameAllocator, defined out of the class so
+// its header stays a readable interface: initialisation, request validation,
+// allocation from the shared pool (anywhere and at an address), node
+// reservations for handles, the move to heap storage, and run-time regions.
+// Included by allocator.hpp only.
+#pragma once
+
+#include "framealloc/allocator.hpp"
+
+namespace framealloc {
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHooks hooks)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    if (!hooks.valid()) {
+        return make_error(ErrorKind::kInvalidArgument, "heap hooks are null");
+    }
+    detail::Index count = 0;
+    {
+        LockGuard<Lock> guard(lock_);
+        if (!engine_.initialized()) {
+            return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+        }
+        if (heap_mode_.load(std::memory_order_relaxed) || moving_) {
+            return make_error(ErrorKind::kAlreadyInitialized, "already moved to the heap");
+        }
+        moving_ = true;
+        count = grown_count(engine_.nodes().capacity() + 1);
+    }
+    void* nodes =
+        hooks.allocate(hooks.context, sizeof(detail::Node) * count, alignof(detail::Node));
+    void* caches = nodes == nullptr
+                       ? nullptr
+                       : hooks.allocate(hooks.context, sizeof(detail::CpuCache) * kMaxCpus,
+                                        alignof(detail::CpuCache));
+    if (caches == nullptr) {
+        if (nodes != nullptr) {
+            hooks.deallocate(hooks.context, nodes, sizeof(detail::Node) * count,
+                             alignof(detail::Node));
+        }
+        LockGuard<Lock> guard(lock_);
+        moving_ = false;
+        return make_error(ErrorKind::kHeapUnavailable, "the heap hook returned no memory");
+    }
+    auto* cache_array = static_cast<detail::CpuCache*>(caches);
+    for (unsigned i = 0; i < kMaxCpus; ++i) {
+        new (&cache_array[i]) detail::CpuCache();
+    }
+    {
+        LockGuard<Lock> guard(lock_);
+        // Early storage is fixed and moving_ kept any other mover out, so the
+        // capacity read above still holds.
+        engine_.nodes().relocate(static_cast<detail::Node*>(nodes), count);
+        heap_.hooks = hooks;
+        heap_.nodes = static_cast<detail::Node*>(nodes);
+        heap_.node_count = count;
+        heap_.caches = cache_array;
+        moving_ = false;
+        heap_mode_.store(true, std::memory_order_release);
+    }
+    return {};
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
+    const PhysicalMemoryRegion& region) FRAMEALLOC_EXCLUDES(lock_) {
+    if (region.frames.is_empty()) {
+        return make_error(ErrorKind::kZeroFrames, "the region is empty");
+    }
+    if (region.type == MemoryRegionType::kUnknown) {
+        return make_error(ErrorKind::kBadRegion, "a region of unknown type cannot be added");
+    }
+    Status st = make_error(ErrorKind::kNotInitialized, "init() has not been called");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        {
+            LockGuard<Lock> guard(lock_);
+            if (engine_.initialized()) {
+                st = engine_.add_region(region.frames.start().number(),
+                                        region.frames.end().number(), pool_of(region.type));
+            }
+        }
+        // In heap mode bookkeeping can grow: out of nodes is not a refusal.
+        if (st || st.kind() != ErrorKind::kCapacityExhausted || !heap_mode()) {
+            break;
+        }
+        grow_nodes();
+    }
+    if (st && heap_mode_.load(std::memory_order_relaxed)) {
+        deferred_action().run();
+    }
+    return st;
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_offline(FrameRange<> range)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    if (range.is_empty()) {
+        return make_error(ErrorKind::kZeroFrames, "the range is empty");
+    }
+    drain_cpu_caches();
+    for (int attempt = 0;; ++attempt) {
+        Status st;
+        {
+            LockGuard<Lock> guard(lock_);
+            if (!engine_.initialized()) {
+                return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+            }
+            st = engine_.remove_region(range.start().number(), range.end().number());
+        }
+        // In heap mode bookkeeping can grow: out of nodes is not a refusal.
+        if (st || st.kind() != ErrorKind::kCapacityExhausted || attempt > 0 || !heap_mode()) {
+            return st;
+        }
+        grow_nodes();
+    }
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::reserve_handles(std::uint32_t count)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    {
+        LockGuard<Lock> guard(lock_);
+        if (engine_.nodes().try_reserve(count)) {
+            return {};
+        }
+    }
+    if (heap_mode()) {
+        grow_nodes();
+        LockGuard<Lock> guard(lock_);
+        if (engine_.nodes().try_reserve(count)) {
+            return {};
+        }
+    }
+    return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left for a new handle");
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(std::uint64_t first,
+                                                                              std::uint64_t last)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    drain_cpu_caches();
+    for (int attempt = 0;; ++attempt) {
+        {
+            LockGuard<Lock> guard(lock_);
+            bool covered = false;
+            for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
+                if (!engine_.regions(p).covers(first, last)) {
+                    continue;
+                }
+                if (engine_.chunks(p).overlaps(first, last)) {
+                    return make_error(ErrorKind::kAddressInUse,
+                                      "some of the frames are free, not unmapped");
+                }
+                if (engine_.nodes().try_reserve(1)) {
+                    return p;
+                }
+                covered = true;
+                break;
+            }
+            if (!covered) {
+                return make_error(ErrorKind::kOutsideAllocator,
+                                  "the frames are not in one known region");
+            }
+            // In heap mode bookkeeping can grow: out of nodes is not a refusal.
+            if (attempt > 0 || !heap_mode()) {
+                return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left");
+            }
+        }
+        grow_nodes();
+    }
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
+    Span<const PhysicalMemoryRegion> free_regions,
+    Span<const PhysicalMemoryRegion> reserved_regions) FRAMEALLOC_REQUIRES(lock_) {
+    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1));
+    for (const PhysicalMemoryRegion& r : reserved_regions) {
+        if (r.type == MemoryRegionType::kFree) {
+            return make_error(ErrorKind::kBadRegion, "a Free region in the reserved list");
+        }
+        if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
+            FRAMEALLOC_TRY(
+                engine_.init_reserved(r.frames.start().number(), r.frames.end().number()));
+        }
+    }
+    for (const PhysicalMemoryRegion& r : free_regions) {
+        if (r.type == MemoryRegionType::kReserved) {
+            return make_error(ErrorKind::kBadRegion, "a Reserved region in the free list");
+        }
+        if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
+            FRAMEALLOC_TRY(engine_.init_free(r.frames.start().number(), r.frames.end().number()));
+        }
+    }
+    return engine_.finish_init();
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Result<detail::Constraint> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::to_constraint(
+    const AllocRequest& r) {
+    if (r.num_frames == 0) {
+        return make_error(ErrorKind::kZeroFrames, "zero frames requested");
+    }
+    const auto is_pow2 = [](std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; };
+    if (!is_pow2(r.align_frames)) {
+        return make_error(ErrorKind::kInvalidArgument, "alignment is not a power of two");
+    }
+    if (r.boundary_frames != 0 &&
+        (!is_pow2(r.boundary_frames) || r.boundary_frames < r.num_frames)) {
+        return make_error(ErrorKind::kInvalidArgument,
+                          "boundary is not a power of two at least as large as the run");
+    }
+    if (r.num_frames > Frame<>::kMaxNumber + 1) {
+        return make_error(ErrorKind::kOutOfMemory, "more frames than the address space holds");
+    }
+    detail::Constraint c;
+    c.count = r.num_frames;
+    c.align = r.align_frames;
+    c.boundary = r.boundary_frames;
+    // Whole frames inside [min_address, max_address].
+    const std::uint64_t lo = r.min_address.value();
+    const std::uint64_t hi = r.max_address.value();
+    c.min = (lo >> Page4K::kShift) + ((lo & (Page4K::kBytes - 1)) != 0 ? 1 : 0);
+    const std::uint64_t hi_frames = (hi + 1) >> Page4K::kShift;  // frames wholly <= hi
+    if (hi < lo || hi_frames == 0 || c.min > hi_frames - 1) {
+        return make_error(ErrorKind::kInvalidArgument, "the address window holds no whole frame");
+    }
+    c.max = hi_frames - 1;
+    if (c.min == 0 && c.max == Frame<>::kMaxNumber) {
+        c.max = ~0ULL;  // no window: lets the engine take its fast path
+    }
+    return c;
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Result<AllocatedFrames<>> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::allocate_impl(
+    const AllocRequest& request, bool& check_nodes, HeapUse heap_use) FRAMEALLOC_EXCLUDES(lock_) {
+    auto constraint = to_constraint(request);
+    if (!constraint) {
+        return constraint.error();
+    }
+    const detail::Constraint& c = constraint.value();
+    if (request.at) {
+        return allocate_at_impl(request, c, check_nodes, heap_use);
+    }
+    if (const CacheKind kind = cache_kind(c);
+        kind != CacheKind::kNone && heap_mode_.load(std::memory_order_acquire)) {
+        if (auto cached = take_cached(kind, check_nodes)) {
+            return make_handle(detail::Taken{*cached, *cached + c.count - 1, Pool::kGeneral});
+        }
+    }
+    auto taken = allocate_from_pool([&]() FRAMEALLOC_NO_TSA { return engine_.allocate(c); },
+                                    check_nodes, heap_use);
+    if (!taken) {
+        return taken.error();
+    }
+    return make_handle(taken.value());
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Result<AllocatedFrames<>> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::allocate_at_impl(
+    const AllocRequest& request, const detail::Constraint& c, bool& check_nodes, HeapUse heap_use)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    const Frame<> first = Frame<>::containing_address(*request.at);
+    if ((first.number() & (c.align - 1)) != 0) {
+        return make_error(ErrorKind::kMisaligned, "the address is not aligned as requested");
+    }
+    auto range = FrameRange<>::from_count(first, c.count);
+    if (!range) {
+        return range.error();
+    }
+    const std::uint64_t s = range->start().number();
+    const std::uint64_t e = range->end().number();
+    if (s < c.min || (c.max != ~0ULL && e > c.max)) {
+        return make_error(ErrorKind::kOutOfRange, "the address is outside the requested window");
+    }
+    if (c.boundary != 0 && s / c.boundary != e / c.boundary) {
+        return make_error(ErrorKind::kMisaligned, "the range crosses the requested boundary");
+    }
+    unsigned pools = Engine::kAnyPool;
+    if (request.pool) {
+        pools = *request.pool == Pool::kGeneral ? Engine::kGeneralPool : Engine::kReservedPool;
+    }
+    // A frame (or 2 MiB block) freed on this CPU waits in its cache, where
+    // the shared pool would report it in use and cost a drain of every
+    // cache and a second attempt: look there first.
+    if ((pools & Engine::kGeneralPool) != 0 && heap_mode_.load(std::memory_order_acquire)) {
+        const CacheKind kind = c.count == 1                           ? CacheKind::kSmall
+                               : (c.count == kHuge && s % kHuge == 0) ? CacheKind::kHuge
+                                                                      : CacheKind::kNone;
+        if (kind != CacheKind::kNone && take_cached_at(kind, s)) {
+            return make_handle(detail::Taken{s, e, Pool::kGeneral});
+        }
+    }
+    auto taken =
+        allocate_from_pool([&]() FRAMEALLOC_NO_TSA { return engine_.allocate_at(s, e, 1, pools); },
+                           check_nodes, heap_use);
+    if (!taken) {
+        return taken.error();
+    }
+    return make_handle(taken.value());
+}
+
+}  // namespace framealloc
