@@ -360,15 +360,18 @@ class BasicFrameAllocator final : public FrameOwner {
 
     void return_frames(std::uint64_t first, std::uint64_t last, Pool pool) override
         FRAMEALLOC_EXCLUDES(lock_) {
-        if (pool == Pool::kGeneral && heap_mode() && try_cache(first, last)) {
-            return;
+        if (pool != Pool::kGeneral || !heap_mode() || !try_cache(first, last)) {
+            release_shared(first, last, pool);
         }
-        release_shared(first, last, pool);
+        debug_check();
     }
     [[nodiscard]] Status reserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_);
     void unreserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
-        LockGuard<Lock> guard(lock_);
-        engine_.nodes().unreserve(count);
+        {
+            LockGuard<Lock> guard(lock_);
+            engine_.nodes().unreserve(count);
+        }
+        debug_check();
     }
     [[nodiscard]] Result<Pool> adopt_frames(std::uint64_t first, std::uint64_t last) override
         FRAMEALLOC_EXCLUDES(lock_);
@@ -415,7 +418,19 @@ class BasicFrameAllocator final : public FrameOwner {
         return nodes_low_locked() ? DeferredAllocAction(this) : DeferredAllocAction();
     }
 
+    // With FRAMEALLOC_CHECK_EVERY_OP, runs the checker after an operation
+    // (no lock may be held) and panics on a violation; otherwise nothing.
+    void debug_check() const FRAMEALLOC_EXCLUDES(lock_) {
+        if constexpr (FRAMEALLOC_CHECK_EVERY_OP != 0) {
+            if (const Status st = check(); !st) {
+                framealloc_panic(st.error().message);
+            }
+        }
+    }
+
+    // Every allocation path ends here, outside every lock.
     AllocatedFrames<> make_handle(const detail::Taken& t) {
+        debug_check();
         return AllocatedFrames<>(detail::AdoptTag{}, this,
                                  FrameRange<>(frame_of(t.start), frame_of(t.end)), t.pool);
     }

@@ -83,11 +83,12 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
         if (st || st.kind() != ErrorKind::kCapacityExhausted || !heap_mode()) {
             break;
         }
-        grow_nodes();
+        grow_or_wait_for_growth();
     }
     if (st && heap_mode_.load(std::memory_order_relaxed)) {
         deferred_action().run();
     }
+    debug_check();
     return st;
 }
 
@@ -109,9 +110,10 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_offline(FrameRan
         }
         // In heap mode bookkeeping can grow: out of nodes is not a refusal.
         if (st || st.kind() != ErrorKind::kCapacityExhausted || attempt > 0 || !heap_mode()) {
+            debug_check();
             return st;
         }
-        grow_nodes();
+        grow_or_wait_for_growth();
     }
 }
 
@@ -125,7 +127,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::reserve_handles(std::
         }
     }
     if (heap_mode()) {
-        grow_nodes();
+        grow_or_wait_for_growth();
         LockGuard<Lock> guard(lock_);
         if (engine_.nodes().try_reserve(count)) {
             return {};
@@ -166,7 +168,7 @@ Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(st
                 return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left");
             }
         }
-        grow_nodes();
+        grow_or_wait_for_growth();
     }
 }
 
