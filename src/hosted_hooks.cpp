@@ -11,7 +11,9 @@
 namespace {
 std::atomic<framealloc::PanicHandler> g_panic_handler{nullptr};
 std::atomic<unsigned> g_next_cpu{0};
-thread_local unsigned t_cpu = ~0U;
+// initial-exec: the library is position-independent, and the default TLS model
+// would make every CPU-id query (twice per fast-path alloc+free) a call.
+[[gnu::tls_model("initial-exec")]] thread_local unsigned t_cpu = ~0U;
 
 void* heap_allocate(void* /*context*/, std::size_t bytes, std::size_t align) {
     return ::operator new(bytes, std::align_val_t(align), std::nothrow);
