@@ -20,6 +20,7 @@
 #include "framealloc/detail/cpu_cache.hpp"
 #include "framealloc/detail/format.hpp"
 #include "framealloc/detail/range_engine.hpp"
+#include "framealloc/detail/request_rules.hpp"
 #include "framealloc/frames.hpp"
 #include "framealloc/hooks.hpp"
 #include "framealloc/lock.hpp"
@@ -387,11 +388,6 @@ class BasicFrameAllocator final : public FrameOwner {
     static constexpr Pool pool_of(MemoryRegionType type) {
         return type == MemoryRegionType::kReserved ? Pool::kReserved : Pool::kGeneral;
     }
-    static constexpr detail::Index grown_count(detail::Index count) {
-        const std::uint64_t doubled = 2ULL * count;
-        const std::uint64_t at_least = doubled < 1024 ? 1024 : doubled;
-        return static_cast<detail::Index>(at_least > 0x7fffffffULL ? 0x7fffffffULL : at_least);
-    }
 
     Status init_locked(Span<const PhysicalMemoryRegion> free_regions,
                        Span<const PhysicalMemoryRegion> reserved_regions)
@@ -399,15 +395,7 @@ class BasicFrameAllocator final : public FrameOwner {
 
     static Result<std::uint64_t> frames_for_bytes(Optional<PhysicalAddress> address,
                                                   std::uint64_t num_bytes) {
-        if (num_bytes == 0) {
-            return make_error(ErrorKind::kZeroFrames, "zero bytes requested");
-        }
-        const std::uint64_t offset = address ? address->frame_offset() : 0;
-        if (num_bytes > ~0ULL - offset - (Page4K::kBytes - 1)) {
-            return make_error(ErrorKind::kOverflow,
-                              "byte size passes the top of the address space");
-        }
-        return (num_bytes + offset + Page4K::kBytes - 1) >> Page4K::kShift;
+        return detail::units_for_bytes(address ? address->frame_offset() : 0, num_bytes);
     }
 
     DeferredAllocAction deferred_action() {

@@ -19,6 +19,7 @@
 
 #include "framealloc/config.hpp"
 #include "framealloc/detail/range_engine.hpp"
+#include "framealloc/detail/request_rules.hpp"
 #include "framealloc/frame.hpp"
 #include "framealloc/hooks.hpp"
 #include "framealloc/lock.hpp"
@@ -310,7 +311,7 @@ class BasicPageAllocator final : public PageOwner {
                 return make_error(ErrorKind::kAlreadyInitialized, "already moved to the heap");
             }
             moving_ = true;
-            count = grown_count(engine_.nodes().capacity() + 1);
+            count = detail::grown_count(engine_.nodes().capacity() + 1);
         }
         void* memory =
             hooks.allocate(hooks.context, sizeof(detail::Node) * count, alignof(detail::Node));
@@ -396,59 +397,20 @@ class BasicPageAllocator final : public PageOwner {
                (first >> 63) == (last >> 63);
     }
 
-    static constexpr detail::Index grown_count(detail::Index count) {
-        const std::uint64_t doubled = 2ULL * count;
-        const std::uint64_t at_least = doubled < 1024 ? 1024 : doubled;
-        return static_cast<detail::Index>(at_least > 0x7fffffffULL ? 0x7fffffffULL : at_least);
-    }
-
     static Result<std::uint64_t> pages_for_bytes(VirtualAddress address, std::uint64_t bytes) {
-        if (bytes == 0) {
-            return make_error(ErrorKind::kZeroFrames, "zero bytes requested");
-        }
-        const std::uint64_t offset = address.page_offset();
-        if (bytes > ~0ULL - offset - (Page4K::kBytes - 1)) {
-            return make_error(ErrorKind::kOverflow, "byte size passes the top of the space");
-        }
-        return (bytes + offset + Page4K::kBytes - 1) >> Page4K::kShift;
+        return detail::units_for_bytes(address.page_offset(), bytes);
     }
 
     // Validates a request and turns it into engine units (pages).
     static Result<detail::Constraint> to_constraint(const PageRequest& r) {
-        if (r.num_pages == 0) {
-            return make_error(ErrorKind::kZeroFrames, "zero pages requested");
+        auto shape =
+            detail::run_shape(r.num_pages, r.align_pages, r.boundary_pages, Page<>::kMaxNumber + 1);
+        if (!shape) {
+            return shape.error();
         }
-        const auto is_pow2 = [](std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; };
-        if (!is_pow2(r.align_pages)) {
-            return make_error(ErrorKind::kInvalidArgument, "alignment is not a power of two");
-        }
-        if (r.boundary_pages != 0 &&
-            (!is_pow2(r.boundary_pages) || r.boundary_pages < r.num_pages)) {
-            return make_error(ErrorKind::kInvalidArgument,
-                              "boundary is not a power of two at least as large as the run");
-        }
-        if (r.num_pages > Page<>::kMaxNumber + 1) {
-            return make_error(ErrorKind::kOutOfMemory, "more pages than the address space holds");
-        }
-        // Whole pages inside [min_address, max_address]; max may be 2^64-1, so
-        // no "+ 1" on it.
-        constexpr std::uint64_t kMask = Page4K::kBytes - 1;
-        const std::uint64_t lo = r.min_address.value();
-        const std::uint64_t hi = r.max_address.value();
-        const std::uint64_t first = (lo >> Page4K::kShift) + ((lo & kMask) != 0 ? 1 : 0);
-        std::uint64_t last = hi >> Page4K::kShift;
-        const bool last_partial = (hi & kMask) != kMask;
-        if (hi < lo || (last_partial && last == 0) || first > last - (last_partial ? 1 : 0)) {
-            return make_error(ErrorKind::kInvalidArgument,
-                              "the address window holds no whole page");
-        }
-        last -= last_partial ? 1 : 0;
-        detail::Constraint c;
-        c.count = r.num_pages;
-        c.align = r.align_pages;
-        c.boundary = r.boundary_pages;
-        c.min = first;
-        c.max = (first == 0 && last == Page<>::kMaxNumber) ? ~0ULL : last;
+        detail::Constraint c = shape.value();
+        FRAMEALLOC_TRY(detail::restrict_to_window(c, r.min_address.value(), r.max_address.value(),
+                                                  Page<>::kMaxNumber));
         return c;
     }
 
@@ -501,7 +463,7 @@ class BasicPageAllocator final : public PageOwner {
             LockGuard<Lock> guard(lock_);
             old_count = engine_.nodes().capacity() + 1;
         }
-        const detail::Index count = grown_count(old_count);
+        const detail::Index count = detail::grown_count(old_count);
         void* memory = count > old_count
                            ? hooks_.allocate(hooks_.context, sizeof(detail::Node) * count,
                                              alignof(detail::Node))

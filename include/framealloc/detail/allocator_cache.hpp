@@ -17,7 +17,7 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::grow_nodes() FRAMEALLOC
         LockGuard<Lock> guard(lock_);
         old_count = engine_.nodes().capacity() + 1;
     }
-    const detail::Index count = grown_count(old_count);
+    const detail::Index count = detail::grown_count(old_count);
     void* memory = count > old_count
                        ? heap_.hooks.allocate(heap_.hooks.context, sizeof(detail::Node) * count,
                                               alignof(detail::Node))

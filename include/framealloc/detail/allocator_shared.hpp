@@ -25,7 +25,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
             return make_error(ErrorKind::kAlreadyInitialized, "already moved to the heap");
         }
         moving_ = true;
-        count = grown_count(engine_.nodes().capacity() + 1);
+        count = detail::grown_count(engine_.nodes().capacity() + 1);
     }
     void* nodes =
         hooks.allocate(hooks.context, sizeof(detail::Node) * count, alignof(detail::Node));
@@ -200,37 +200,14 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Result<detail::Constraint> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::to_constraint(
     const AllocRequest& r) {
-    if (r.num_frames == 0) {
-        return make_error(ErrorKind::kZeroFrames, "zero frames requested");
+    auto shape =
+        detail::run_shape(r.num_frames, r.align_frames, r.boundary_frames, Frame<>::kMaxNumber + 1);
+    if (!shape) {
+        return shape.error();
     }
-    const auto is_pow2 = [](std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; };
-    if (!is_pow2(r.align_frames)) {
-        return make_error(ErrorKind::kInvalidArgument, "alignment is not a power of two");
-    }
-    if (r.boundary_frames != 0 &&
-        (!is_pow2(r.boundary_frames) || r.boundary_frames < r.num_frames)) {
-        return make_error(ErrorKind::kInvalidArgument,
-                          "boundary is not a power of two at least as large as the run");
-    }
-    if (r.num_frames > Frame<>::kMaxNumber + 1) {
-        return make_error(ErrorKind::kOutOfMemory, "more frames than the address space holds");
-    }
-    detail::Constraint c;
-    c.count = r.num_frames;
-    c.align = r.align_frames;
-    c.boundary = r.boundary_frames;
-    // Whole frames inside [min_address, max_address].
-    const std::uint64_t lo = r.min_address.value();
-    const std::uint64_t hi = r.max_address.value();
-    c.min = (lo >> Page4K::kShift) + ((lo & (Page4K::kBytes - 1)) != 0 ? 1 : 0);
-    const std::uint64_t hi_frames = (hi + 1) >> Page4K::kShift;  // frames wholly <= hi
-    if (hi < lo || hi_frames == 0 || c.min > hi_frames - 1) {
-        return make_error(ErrorKind::kInvalidArgument, "the address window holds no whole frame");
-    }
-    c.max = hi_frames - 1;
-    if (c.min == 0 && c.max == Frame<>::kMaxNumber) {
-        c.max = ~0ULL;  // no window: lets the engine take its fast path
-    }
+    detail::Constraint c = shape.value();
+    FRAMEALLOC_TRY(detail::restrict_to_window(c, r.min_address.value(), r.max_address.value(),
+                                              Frame<>::kMaxNumber));
     return c;
 }
 
