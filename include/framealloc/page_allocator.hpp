@@ -416,24 +416,7 @@ class BasicPageAllocator final : public PageOwner {
 
     // The exact run an at-address request names, checked against its constraints.
     static Result<detail::UnitRange> at_range(const PageRequest& r, const detail::Constraint& c) {
-        const Page<> first = Page<>::containing_address(*r.at);
-        if ((first.number() & (c.align - 1)) != 0) {
-            return make_error(ErrorKind::kMisaligned, "the address is not aligned as requested");
-        }
-        auto range = PageRange<>::from_count(first, c.count);
-        if (!range) {
-            return range.error();
-        }
-        const std::uint64_t s = range->start().number();
-        const std::uint64_t e = range->end().number();
-        if (s < c.min || (c.max != ~0ULL && e > c.max)) {
-            return make_error(ErrorKind::kOutOfRange,
-                              "the address is outside the requested window");
-        }
-        if (c.boundary != 0 && s / c.boundary != e / c.boundary) {
-            return make_error(ErrorKind::kMisaligned, "the range crosses the requested boundary");
-        }
-        return detail::UnitRange{s, e};
+        return detail::exact_run(Page<>::containing_address(*r.at).number(), c, Page<>::kMaxNumber);
     }
 
     Status init_locked(Span<const PageRange<>> free_ranges, Span<const PageRange<>> reserved)

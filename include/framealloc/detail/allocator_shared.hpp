@@ -240,22 +240,13 @@ template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Result<AllocatedFrames<>> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::allocate_at_impl(
     const AllocRequest& request, const detail::Constraint& c, bool& check_nodes, HeapUse heap_use)
     FRAMEALLOC_EXCLUDES(lock_) {
-    const Frame<> first = Frame<>::containing_address(*request.at);
-    if ((first.number() & (c.align - 1)) != 0) {
-        return make_error(ErrorKind::kMisaligned, "the address is not aligned as requested");
+    auto run = detail::exact_run(Frame<>::containing_address(*request.at).number(), c,
+                                 Frame<>::kMaxNumber);
+    if (!run) {
+        return run.error();
     }
-    auto range = FrameRange<>::from_count(first, c.count);
-    if (!range) {
-        return range.error();
-    }
-    const std::uint64_t s = range->start().number();
-    const std::uint64_t e = range->end().number();
-    if (s < c.min || (c.max != ~0ULL && e > c.max)) {
-        return make_error(ErrorKind::kOutOfRange, "the address is outside the requested window");
-    }
-    if (c.boundary != 0 && s / c.boundary != e / c.boundary) {
-        return make_error(ErrorKind::kMisaligned, "the range crosses the requested boundary");
-    }
+    const std::uint64_t s = run->start;
+    const std::uint64_t e = run->end;
     unsigned pools = Engine::kAnyPool;
     if (request.pool) {
         pools = *request.pool == Pool::kGeneral ? Engine::kGeneralPool : Engine::kReservedPool;

@@ -59,6 +59,27 @@ namespace framealloc::detail {
     return {};
 }
 
+/// The exact run [first, first + count - 1] an at-address request names,
+/// checked against its alignment, window and boundary in a space whose last
+/// unit is `max_unit`.
+[[nodiscard]] constexpr Result<UnitRange> exact_run(std::uint64_t first, const Constraint& c,
+                                                    std::uint64_t max_unit) {
+    if ((first & (c.align - 1)) != 0) {
+        return make_error(ErrorKind::kMisaligned, "the address is not aligned as requested");
+    }
+    if (c.count - 1 > max_unit - first) {
+        return make_error(ErrorKind::kOverflow, "range passes the top of the address space");
+    }
+    const std::uint64_t last = first + (c.count - 1);
+    if (first < c.min || (c.max != ~0ULL && last > c.max)) {
+        return make_error(ErrorKind::kOutOfRange, "the address is outside the requested window");
+    }
+    if (c.boundary != 0 && first / c.boundary != last / c.boundary) {
+        return make_error(ErrorKind::kMisaligned, "the range crosses the requested boundary");
+    }
+    return UnitRange{first, last};
+}
+
 /// Whole 4 KiB units covering `bytes` bytes that start `offset` bytes into a unit.
 [[nodiscard]] constexpr Result<std::uint64_t> units_for_bytes(std::uint64_t offset,
                                                               std::uint64_t bytes) {
