@@ -75,6 +75,20 @@ TEST(Init, TypeContradictingItsListIsABadRegion) {
     EXPECT_EQ(a.stats().general.total_frames, 10U);
 }
 
+TEST(Init, BadRegionIsReportedEvenWhenCapacityWouldRunOutFirst) {
+    // Found by the long differential run: the contradicting region comes last,
+    // after more regions than the early capacity holds.
+    std::vector<PhysicalMemoryRegion> reserved;
+    for (std::uint64_t i = 0; i < 12; ++i) {
+        reserved.push_back(frames(i * 10, i * 10 + 4, MemoryRegionType::kReserved));
+    }
+    BasicFrameAllocator<SpinLock, 8> a;
+    auto r = a.init(std::vector{frames(500, 599), frames(700, 799, MemoryRegionType::kReserved)},
+                    reserved);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::kBadRegion);
+}
+
 TEST(Init, SecondInitIsAnErrorAndChangesNothing) {
     auto a = make_allocator({frames(0, 9)});
     auto r = a->init(std::vector{frames(100, 199)}, {});

@@ -177,19 +177,25 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
     Span<const PhysicalMemoryRegion> free_regions,
     Span<const PhysicalMemoryRegion> reserved_regions) FRAMEALLOC_REQUIRES(lock_) {
     FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1));
+    // Every region is checked before any is recorded, so malformed input is
+    // reported as such even when it would also exceed the early capacity.
     for (const PhysicalMemoryRegion& r : reserved_regions) {
         if (r.type == MemoryRegionType::kFree) {
             return make_error(ErrorKind::kBadRegion, "a Free region in the reserved list");
-        }
-        if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
-            FRAMEALLOC_TRY(
-                engine_.init_reserved(r.frames.start().number(), r.frames.end().number()));
         }
     }
     for (const PhysicalMemoryRegion& r : free_regions) {
         if (r.type == MemoryRegionType::kReserved) {
             return make_error(ErrorKind::kBadRegion, "a Reserved region in the free list");
         }
+    }
+    for (const PhysicalMemoryRegion& r : reserved_regions) {
+        if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
+            FRAMEALLOC_TRY(
+                engine_.init_reserved(r.frames.start().number(), r.frames.end().number()));
+        }
+    }
+    for (const PhysicalMemoryRegion& r : free_regions) {
         if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
             FRAMEALLOC_TRY(engine_.init_free(r.frames.start().number(), r.frames.end().number()));
         }
