@@ -69,6 +69,7 @@ class BasicFrame {
     constexpr BasicFrame& operator+=(std::uint64_t count) { return *this = *this + count; }
     constexpr BasicFrame& operator-=(std::uint64_t count) { return *this = *this - count; }
 
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
     friend constexpr auto operator<=>(BasicFrame, BasicFrame) = default;
 
   private:

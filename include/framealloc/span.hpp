@@ -23,11 +23,12 @@ class Span {
     /// Any contiguous container with data() and size() (std::vector, std::array, ...).
     /// A temporary works too; the span must then not outlive the full expression.
     template <typename C>
-    requires requires(C&& c) {
+    requires(!std::is_same_v<std::remove_cvref_t<C>, Span>) && requires(C&& c) {
         { c.data() } -> std::convertible_to<T*>;
         { c.size() } -> std::convertible_to<std::size_t>;
     }
-    // NOLINTNEXTLINE(google-explicit-constructor)
+    // Spans themselves are excluded above, so copies still use the copy constructor.
+    // NOLINTNEXTLINE(google-explicit-constructor,bugprone-forwarding-reference-overload)
     constexpr Span(C&& container) : data_(container.data()), size_(container.size()) {}
 
     [[nodiscard]] constexpr T* data() const { return data_; }
