@@ -47,6 +47,9 @@ namespace framealloc::detail {
 [[nodiscard]] constexpr Status restrict_to_window(Constraint& c, std::uint64_t lo, std::uint64_t hi,
                                                   std::uint64_t max_unit) {
     constexpr std::uint64_t kMask = Page4K::kBytes - 1;
+    if (lo == 0 && (hi >> Page4K::kShift) >= max_unit && (hi & kMask) == kMask) {
+        return {};  // the whole space: the common case, and no window at all
+    }
     const std::uint64_t first = (lo >> Page4K::kShift) + ((lo & kMask) != 0 ? 1 : 0);
     std::uint64_t last = hi >> Page4K::kShift;  // hi may be 2^64-1: no "+ 1" on it
     const bool last_partial = (hi & kMask) != kMask;
