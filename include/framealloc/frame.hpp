@@ -11,6 +11,39 @@
 
 namespace framealloc {
 
+namespace detail {
+/// Iterates `count` consecutive unit numbers from `first`, yielding
+/// `Make(number)`: ranges yield frames or pages, handles yield borrowed views.
+template <typename Value, Value (*Make)(std::uint64_t)>
+class NumberSequence {
+  public:
+    class Iterator {
+      public:
+        constexpr Iterator(std::uint64_t next, std::uint64_t remaining)
+            : next_(next), remaining_(remaining) {}
+        constexpr Value operator*() const { return Make(next_); }
+        constexpr Iterator& operator++() {
+            ++next_;
+            --remaining_;
+            return *this;
+        }
+        constexpr bool operator==(const Iterator& o) const { return remaining_ == o.remaining_; }
+
+      private:
+        std::uint64_t next_;
+        std::uint64_t remaining_;
+    };
+    constexpr NumberSequence(std::uint64_t first, std::uint64_t count)
+        : first_(first), count_(count) {}
+    [[nodiscard]] constexpr Iterator begin() const { return Iterator(first_, count_); }
+    [[nodiscard]] constexpr Iterator end() const { return Iterator(0, 0); }
+
+  private:
+    std::uint64_t first_;
+    std::uint64_t count_;
+};
+}  // namespace detail
+
 /// One naturally aligned unit of size P in the address space of Addr.
 template <typename Addr, PageSize P = Page4K>
 class BasicFrame {
@@ -206,34 +239,16 @@ class BasicRange {
         return (a.is_empty() && b.is_empty()) || (a.start_ == b.start_ && a.end_ == b.end_);
     }
 
-    /// Forward iteration over the units of the range.
-    class Iterator {
-      public:
-        constexpr Iterator(std::uint64_t next, std::uint64_t remaining)
-            : next_(next), remaining_(remaining) {}
-        constexpr Unit operator*() const { return Unit::from_number(next_).value(); }
-        constexpr Iterator& operator++() {
-            ++next_;
-            --remaining_;
-            return *this;
-        }
-        constexpr bool operator==(const Iterator& o) const { return remaining_ == o.remaining_; }
-
-      private:
-        std::uint64_t next_;
-        std::uint64_t remaining_;
-    };
-    /// A view to iterate with: `for (Frame<> f : range.iter())` (end() names the last unit).
-    struct View {
-        Iterator first;
-        [[nodiscard]] constexpr Iterator begin() const { return first; }
-        [[nodiscard]] constexpr Iterator end() const { return Iterator(0, 0); }
-    };
-    [[nodiscard]] constexpr View iter() const {
-        return View{Iterator(start_.number(), size_in_frames())};
+    /// Iterate with `for (Frame<> f : range.iter())` (end() names the last unit).
+    [[nodiscard]] constexpr auto iter() const {
+        return detail::NumberSequence<Unit, &unit_at>(start_.number(), size_in_frames());
     }
 
   private:
+    static constexpr Unit unit_at(std::uint64_t number) {
+        return Unit::from_number(number).value();
+    }
+
     Unit start_;
     Unit end_;
 };

@@ -259,33 +259,10 @@ class Frames {
         return range;
     }
 
-    /// Iteration over an AllocatedFrames yields AllocatedFrame views.
-    class Iterator {
-      public:
-        constexpr Iterator(std::uint64_t next, std::uint64_t remaining)
-            : next_(next), remaining_(remaining) {}
-        constexpr AllocatedFrame<P> operator*() const {
-            return AllocatedFrame<P>(Frame<P>::from_number(next_).value());
-        }
-        constexpr Iterator& operator++() {
-            ++next_;
-            --remaining_;
-            return *this;
-        }
-        constexpr bool operator==(const Iterator& o) const { return remaining_ == o.remaining_; }
-
-      private:
-        std::uint64_t next_;
-        std::uint64_t remaining_;
-    };
-    struct View {
-        Iterator first;
-        [[nodiscard]] constexpr Iterator begin() const { return first; }
-        [[nodiscard]] constexpr Iterator end() const { return Iterator(0, 0); }
-    };
-    /// `for (AllocatedFrame<> f : frames.iter())`.
-    [[nodiscard]] constexpr View iter() const requires(S == MemoryState::kAllocated) {
-        return View{Iterator(range_.start().number(), range_.size_in_frames())};
+    /// `for (AllocatedFrame<> f : frames.iter())`: borrowed views of each frame.
+    [[nodiscard]] constexpr auto iter() const requires(S == MemoryState::kAllocated) {
+        return detail::NumberSequence<AllocatedFrame<P>, &view_at>(range_.start().number(),
+                                                                   range_.size_in_frames());
     }
     /// The frame at `index` frames from the start, if inside.
     [[nodiscard]] constexpr Optional<AllocatedFrame<P>> get(std::uint64_t index) const
@@ -307,6 +284,10 @@ class Frames {
   private:
     template <MemoryState, PageSize>
     friend class Frames;
+
+    static constexpr AllocatedFrame<P> view_at(std::uint64_t number) {
+        return AllocatedFrame<P>(Frame<P>::from_number(number).value());
+    }
 
     template <MemoryState T>
     Frames<T, P> transition() {

@@ -403,15 +403,9 @@ class BasicPageAllocator final : public PageOwner {
 
     // Validates a request and turns it into engine units (pages).
     static Result<detail::Constraint> to_constraint(const PageRequest& r) {
-        auto shape =
-            detail::run_shape(r.num_pages, r.align_pages, r.boundary_pages, Page<>::kMaxNumber + 1);
-        if (!shape) {
-            return shape.error();
-        }
-        detail::Constraint c = shape.value();
-        FRAMEALLOC_TRY(detail::restrict_to_window(c, r.min_address.value(), r.max_address.value(),
-                                                  Page<>::kMaxNumber));
-        return c;
+        return detail::to_constraint(r.num_pages, r.align_pages, r.boundary_pages,
+                                     r.min_address.value(), r.max_address.value(),
+                                     Page<>::kMaxNumber);
     }
 
     // The exact run an at-address request names, checked against its constraints.

@@ -206,15 +206,8 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Result<detail::Constraint> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::to_constraint(
     const AllocRequest& r) {
-    auto shape =
-        detail::run_shape(r.num_frames, r.align_frames, r.boundary_frames, Frame<>::kMaxNumber + 1);
-    if (!shape) {
-        return shape.error();
-    }
-    detail::Constraint c = shape.value();
-    FRAMEALLOC_TRY(detail::restrict_to_window(c, r.min_address.value(), r.max_address.value(),
-                                              Frame<>::kMaxNumber));
-    return c;
+    return detail::to_constraint(r.num_frames, r.align_frames, r.boundary_frames,
+                                 r.min_address.value(), r.max_address.value(), Frame<>::kMaxNumber);
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>

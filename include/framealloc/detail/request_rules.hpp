@@ -83,6 +83,20 @@ namespace framealloc::detail {
     return UnitRange{first, last};
 }
 
+/// A whole request in engine units: the run's shape plus the whole units
+/// inside the byte window [lo, hi], in a space whose last unit is `max_unit`.
+[[nodiscard]] constexpr Result<Constraint> to_constraint(std::uint64_t count, std::uint64_t align,
+                                                         std::uint64_t boundary, std::uint64_t lo,
+                                                         std::uint64_t hi, std::uint64_t max_unit) {
+    auto shape = run_shape(count, align, boundary, max_unit + 1);
+    if (!shape) {
+        return shape.error();
+    }
+    Constraint c = shape.value();
+    FRAMEALLOC_TRY(restrict_to_window(c, lo, hi, max_unit));
+    return c;
+}
+
 /// Whole 4 KiB units covering `bytes` bytes that start `offset` bytes into a unit.
 [[nodiscard]] constexpr Result<std::uint64_t> units_for_bytes(std::uint64_t offset,
                                                               std::uint64_t bytes) {
