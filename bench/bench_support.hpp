@@ -50,7 +50,9 @@ struct Setup {
 
     explicit Setup(std::uint64_t frames = kPoolFrames) {
         const PhysicalMemoryRegion region = free_region(kBaseFrame, frames);
-        if (!alloc->init(Span<const PhysicalMemoryRegion>(&region, 1), {}) ||
+        const Span<const PhysicalMemoryRegion> regions(&region, 1);
+        if (!alloc->init(regions, {},
+                         hosted_metadata(FrameAllocator::metadata_bytes(regions, {}))) ||
             !alloc->move_to_heap(HeapHooks{counting_allocate, counting_deallocate, &heap})) {
             framealloc_panic("bench: set-up failed");
         }

@@ -19,7 +19,7 @@
 #include "framealloc/config.hpp"
 #include "framealloc/detail/cpu_cache.hpp"
 #include "framealloc/detail/format.hpp"
-#include "framealloc/detail/range_engine.hpp"
+#include "framealloc/detail/frame_engine.hpp"
 #include "framealloc/detail/request_rules.hpp"
 #include "framealloc/frames.hpp"
 #include "framealloc/hooks.hpp"
@@ -88,18 +88,44 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // ---------------------------------------------------------------- init
 
+    /// Bytes of metadata init() needs for these regions (an upper bound):
+    /// about 1.07 bits per usable frame plus a little per region. The general
+    /// pool's bookkeeping lives there, fixed for the allocator's life.
+    [[nodiscard]] static constexpr std::size_t metadata_bytes(
+        Span<const PhysicalMemoryRegion> free_regions,
+        Span<const PhysicalMemoryRegion> reserved_regions) {
+        std::size_t bytes = detail::FrameEngine::fixed_bytes();
+        for (const PhysicalMemoryRegion& r : free_regions) {
+            if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
+                bytes += detail::FrameEngine::piece_bytes(r.frames.start().number(),
+                                                          r.frames.end().number());
+            }
+        }
+        for (const PhysicalMemoryRegion& r : reserved_regions) {
+            if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
+                bytes += detail::FrameEngine::split_bytes();
+            }
+        }
+        return bytes;
+    }
+
     /// Builds the allocator from the firmware's view of memory. Regions may be
     /// unsorted, overlapping, duplicated, empty; kUnknown ones are ignored;
-    /// reserved wins where they overlap free ones. Returns the function that
-    /// turns just-unmapped frames back into UnmappedFrames.
+    /// reserved wins where they overlap free ones. `metadata` is the memory
+    /// the allocator keeps its general-pool bookkeeping in, for its whole life
+    /// (at least metadata_bytes(free_regions, reserved_regions) bytes; any
+    /// surplus serves regions added later). Returns the function that turns
+    /// just-unmapped frames back into UnmappedFrames.
     /// Errors: kAlreadyInitialized; kBadRegion (a region whose type contradicts
     /// its list); kCapacityExhausted (more distinct regions than EarlyCapacity
-    /// allows). On error nothing changes and init may be called again.
+    /// allows, or `metadata` too small). On error nothing changes and init may
+    /// be called again.
     [[nodiscard]] Result<IntoUnmappedFrames> init(Span<const PhysicalMemoryRegion> free_regions,
-                                                  Span<const PhysicalMemoryRegion> reserved_regions)
+                                                  Span<const PhysicalMemoryRegion> reserved_regions,
+                                                  Span<std::byte> metadata)
         FRAMEALLOC_EXCLUDES(lock_) {
         LockGuard<Lock> guard(lock_);
-        Status st = init_locked(free_regions, reserved_regions);
+        Status st = init_locked(free_regions, reserved_regions, metadata);
         if (!st) {
             if (st.kind() != ErrorKind::kAlreadyInitialized) {
                 engine_.abort_init();
@@ -107,6 +133,15 @@ class BasicFrameAllocator final : public FrameOwner {
             return st.error();
         }
         return IntoUnmappedFrames(this);
+    }
+    /// init() with the metadata memory built into the allocator
+    /// (FRAMEALLOC_BUILTIN_METADATA bytes: enough for small machines and for
+    /// early boot; larger ones pass their own).
+    [[nodiscard]] Result<IntoUnmappedFrames> init(Span<const PhysicalMemoryRegion> free_regions,
+                                                  Span<const PhysicalMemoryRegion> reserved_regions)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        return init(free_regions, reserved_regions,
+                    Span<std::byte>(builtin_metadata_, sizeof(builtin_metadata_)));
     }
 
     [[nodiscard]] bool is_initialized() const FRAMEALLOC_EXCLUDES(lock_) {
@@ -240,8 +275,8 @@ class BasicFrameAllocator final : public FrameOwner {
             }
             FramesIteratorRequest req;
             FrameRange<> chunk;
-            engine_.chunks(Pool::kGeneral).for_each([&](const detail::Node& n) {
-                chunk = FrameRange<>(frame_of(n.start), frame_of(n.end));
+            engine_.for_each_free_run(Pool::kGeneral, [&](std::uint64_t s, std::uint64_t e) {
+                chunk = FrameRange<>(frame_of(s), frame_of(e));
                 req = func(chunk);
                 return req.kind == FramesIteratorRequest::Kind::kNext;
             });
@@ -284,10 +319,14 @@ class BasicFrameAllocator final : public FrameOwner {
     // ------------------------------------------------------------- regions
 
     /// Adds a region at run time (memory hot-plug, a driver's device memory);
-    /// its frames become free in the pool of its type. Errors: kBadRegion
+    /// its frames become free in the pool of its type. The bitmap of a Free
+    /// region's frames comes from `metadata` when given (at least
+    /// metadata_bytes() of the region alone; kept for the allocator's life),
+    /// else from what init's metadata memory has left. Errors: kBadRegion
     /// (overlaps a known region, or type kUnknown), kZeroFrames (empty),
-    /// kCapacityExhausted, kNotInitialized.
-    [[nodiscard]] Status add_region(const PhysicalMemoryRegion& region) FRAMEALLOC_EXCLUDES(lock_);
+    /// kCapacityExhausted (no metadata or region node left), kNotInitialized.
+    [[nodiscard]] Status add_region(const PhysicalMemoryRegion& region,
+                                    Span<std::byte> metadata = {}) FRAMEALLOC_EXCLUDES(lock_);
 
     /// Takes `range` offline (hot-unplug): it must lie in one region and every
     /// frame of it must be free; otherwise nothing changes (kRegionBusy,
@@ -333,6 +372,7 @@ class BasicFrameAllocator final : public FrameOwner {
             st.nodes_capacity = engine_.nodes().capacity();
             st.nodes_used = engine_.nodes().used();
             st.nodes_reserved = engine_.nodes().reserved();
+            st.metadata_bytes = engine_.bitmap().metadata_bytes();
         }
         st.heap_mode = heap_mode();
         if (st.heap_mode) {
@@ -366,8 +406,12 @@ class BasicFrameAllocator final : public FrameOwner {
         }
         debug_check();
     }
-    [[nodiscard]] Status reserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_);
-    void unreserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
+    [[nodiscard]] Status reserve_handles(std::uint32_t count, Pool pool) override
+        FRAMEALLOC_EXCLUDES(lock_);
+    void unreserve_handles(std::uint32_t count, Pool pool) override FRAMEALLOC_EXCLUDES(lock_) {
+        if (pool == Pool::kGeneral) {
+            return;  // general handles hold no bookkeeping
+        }
         {
             LockGuard<Lock> guard(lock_);
             engine_.nodes().unreserve(count);
@@ -380,7 +424,7 @@ class BasicFrameAllocator final : public FrameOwner {
 
   private:
     static constexpr unsigned kMaxCpus = FRAMEALLOC_MAX_CPUS;
-    using Engine = detail::RangeEngine;
+    using Engine = detail::FrameEngine;
 
     static constexpr Frame<> frame_of(std::uint64_t number) {
         return Frame<>::from_number(number).value();
@@ -390,7 +434,7 @@ class BasicFrameAllocator final : public FrameOwner {
     }
 
     Status init_locked(Span<const PhysicalMemoryRegion> free_regions,
-                       Span<const PhysicalMemoryRegion> reserved_regions)
+                       Span<const PhysicalMemoryRegion> reserved_regions, Span<std::byte> metadata)
         FRAMEALLOC_REQUIRES(lock_);
 
     static Result<std::uint64_t> frames_for_bytes(Optional<PhysicalAddress> address,
@@ -606,8 +650,9 @@ class BasicFrameAllocator final : public FrameOwner {
         FRAMEALLOC_EXCLUDES(lock_);
 
     mutable Lock lock_;
-    detail::RangeEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
+    detail::FrameEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
     detail::Node early_[EarlyCapacity + 1] = {};
+    alignas(64) std::byte builtin_metadata_[FRAMEALLOC_BUILTIN_METADATA] = {};
     std::conditional_t<kEternal, detail::HeapStorage, detail::OwningHeapStorage> heap_;
     std::atomic<bool> heap_mode_{false};
     std::atomic<bool> growing_{false};

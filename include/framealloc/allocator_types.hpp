@@ -142,6 +142,9 @@ struct FrameStats {
     std::uint32_t nodes_capacity = 0;
     std::uint32_t nodes_used = 0;
     std::uint32_t nodes_reserved = 0;
+    /// Metadata memory the general pool's bookkeeping occupies, in bytes;
+    /// fixed at init.
+    std::uint64_t metadata_bytes = 0;
     bool heap_mode = false;
 
     /// Fragmentation of the general pool, 0..1000: 1000 * (1 - largest free

@@ -217,10 +217,13 @@ TEST_F(FramesTest, SplitPiecesReturnIndependentlyAndCoalesce) {
     EXPECT_EQ(alloc_->stats().general.free_chunks, 1U) << "returned pieces must coalesce";
 }
 
-TEST_F(FramesTest, SplitFailsCleanlyWhenBookkeepingIsExhausted) {
-    auto small = make_allocator<BasicFrameAllocator<SpinLock, 4>>({frames(0, 99)});
+// Reserved-pool handles hold a bookkeeping node each; general ones none.
+TEST_F(FramesTest, SplitOfAReservedHandleFailsCleanlyWhenNodesAreExhausted) {
+    auto small = make_allocator<BasicFrameAllocator<SpinLock, 4>>(
+        {}, {frames(0, 99, MemoryRegionType::kReserved)});
     auto h = small->allocate_frames_at(addr(0), 10);  // 1 region + 1 chunk + 1 handle = 3 of 4
     ASSERT_TRUE(h);
+    EXPECT_EQ(h->pool(), Pool::kReserved);
     auto first = h->split_at(frame(5));  // needs a 4th node: fine
     ASSERT_TRUE(first);
     auto again = first->first.split_at(frame(2));  // a 5th: refused
@@ -229,7 +232,26 @@ TEST_F(FramesTest, SplitFailsCleanlyWhenBookkeepingIsExhausted) {
     EXPECT_EQ(first->first.size_in_frames(), 5U);
     first->first = AllocatedFrames<>();
     first->second = AllocatedFrames<>();
+    EXPECT_EQ(small->stats().reserved.free_frames, 100U);
+    EXPECT_CHECK_OK(*small);
+}
+
+TEST_F(FramesTest, SplitOfAGeneralHandleNeverNeedsBookkeeping) {
+    auto small = make_allocator<BasicFrameAllocator<SpinLock, 4>>({frames(0, 99)});
+    auto h = small->allocate_frames_at(addr(0), 100);
+    ASSERT_TRUE(h);
+    std::vector<AllocatedFrames<>> pieces;
+    for (std::uint64_t f = 1; f < 100; ++f) {  // 100 single-frame handles from 4 nodes
+        auto parts = h->split_at(frame(f));
+        ASSERT_TRUE(parts) << parts.error().message;
+        pieces.push_back(std::move(parts->first));
+        *h = std::move(parts->second);
+    }
+    EXPECT_EQ(small->stats().nodes_reserved, 0U);
+    pieces.clear();
+    *h = AllocatedFrames<>();
     EXPECT_EQ(small->stats().general.free_frames, 100U);
+    EXPECT_EQ(small->stats().general.free_chunks, 1U);
     EXPECT_CHECK_OK(*small);
 }
 

@@ -63,7 +63,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
-    const PhysicalMemoryRegion& region) FRAMEALLOC_EXCLUDES(lock_) {
+    const PhysicalMemoryRegion& region, Span<std::byte> metadata) FRAMEALLOC_EXCLUDES(lock_) {
     if (region.frames.is_empty()) {
         return make_error(ErrorKind::kZeroFrames, "the region is empty");
     }
@@ -75,8 +75,9 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
         {
             LockGuard<Lock> guard(lock_);
             if (engine_.initialized()) {
-                st = engine_.add_region(region.frames.start().number(),
-                                        region.frames.end().number(), pool_of(region.type));
+                st =
+                    engine_.add_region(region.frames.start().number(), region.frames.end().number(),
+                                       pool_of(region.type), metadata);
             }
         }
         // In heap mode bookkeeping can grow: out of nodes is not a refusal.
@@ -118,8 +119,12 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_offline(FrameRan
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
-Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::reserve_handles(std::uint32_t count)
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::reserve_handles(std::uint32_t count,
+                                                                           Pool pool)
     FRAMEALLOC_EXCLUDES(lock_) {
+    if (pool == Pool::kGeneral) {
+        return {};  // general handles hold no bookkeeping
+    }
     {
         LockGuard<Lock> guard(lock_);
         if (engine_.nodes().try_reserve(count)) {
@@ -149,11 +154,11 @@ Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(st
                 if (!engine_.regions(p).covers(first, last)) {
                     continue;
                 }
-                if (engine_.chunks(p).overlaps(first, last)) {
+                if (engine_.any_free(p, first, last)) {
                     return make_error(ErrorKind::kAddressInUse,
                                       "some of the frames are free, not unmapped");
                 }
-                if (engine_.nodes().try_reserve(1)) {
+                if (p == Pool::kGeneral || engine_.nodes().try_reserve(1)) {
                     return p;
                 }
                 covered = true;
@@ -175,8 +180,9 @@ Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(st
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
     Span<const PhysicalMemoryRegion> free_regions,
-    Span<const PhysicalMemoryRegion> reserved_regions) FRAMEALLOC_REQUIRES(lock_) {
-    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1));
+    Span<const PhysicalMemoryRegion> reserved_regions, Span<std::byte> metadata)
+    FRAMEALLOC_REQUIRES(lock_) {
+    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1, metadata.data(), metadata.size()));
     // Every region is checked before any is recorded, so malformed input is
     // reported as such even when it would also exceed the early capacity.
     for (const PhysicalMemoryRegion& r : reserved_regions) {
