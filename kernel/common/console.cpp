@@ -6,7 +6,6 @@
 
 #include "platform.hpp"
 
-
 namespace kernel {
 namespace {
 

@@ -1,7 +1,7 @@
 // Output for the demo kernel: the port's debug UART (COM1 on x86_64, the
-// PL011 on AArch64) and a small printf-like formatter on top of it. The test suite reads what the kernel
-// says from QEMU's serial log, so this is the kernel's only user interface.
-// Supported conversions: %s %c %d %i %u %x %X %p %%, with the flags '0' and
+// PL011 on AArch64) and a small printf-like formatter on top of it. The test suite reads what the
+// kernel says from QEMU's serial log, so this is the kernel's only user interface. Supported
+// conversions: %s %c %d %i %u %x %X %p %%, with the flags '0' and
 // '-', a field width, and the length modifiers l, ll and z.
 #pragma once
 

@@ -43,8 +43,11 @@ constinit HeapGrowthFacts growth;
 unsigned hook_depth = 0;
 // The kernel image is in use from the first instruction; the handle says so
 // to framealloc (nobody can allocate these frames, not even by address) and
-// is never destroyed, as a mapped handle must not be.
-constinit framealloc::MappedFrames<> kernel_image;
+// is never destroyed, as a mapped handle must not be. Raw storage plus
+// placement new says so in code: a plain global would register a destructor
+// with __cxa_atexit, i.e. need a global constructor, which the UEFI image
+// (no .init_array) must not have.
+alignas(framealloc::MappedFrames<>) unsigned char kernel_image[sizeof(framealloc::MappedFrames<>)];
 
 [[noreturn]] void fail(const char* step, const framealloc::Error& error) {
     kpanic("%s: %s (%s)", step, framealloc::to_string(error.kind), error.message);
@@ -183,11 +186,12 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
     // 3. framealloc, on its built-in early storage.
     (void)take(framealloc::init(regions.free_regions(), regions.reserved_regions()),
                "framealloc init");
-    kernel_image = take(framealloc::allocate_frames_at(
-                            PhysicalAddress::new_canonical(facts.kernel_image_start),
-                            facts.kernel_image_frames),
-                        "claiming the kernel image")
-                       .into_mapped();
+    new (kernel_image) framealloc::MappedFrames<>(
+        take(
+            framealloc::allocate_frames_at(PhysicalAddress::new_canonical(facts.kernel_image_start),
+                                           facts.kernel_image_frames),
+            "claiming the kernel image")
+            .into_mapped());
     print_allocator_state("after init");
 
     // 4. Translation tables from allocated frames, covering all RAM.

@@ -3,9 +3,9 @@
 // from allocated frames -> a heap built from allocated frames -> framealloc
 // moved onto that heap. Each boot path (Multiboot, UEFI, device tree) parses
 // its firmware's map into BootRegions with framealloc::memmap, adds what its
-// firmware or loader still uses as reserved regions, and hands over here. After memory_init() returns, framealloc's default
-// allocator is in heap mode and the kernel heap grows on demand by taking
-// frames from it.
+// firmware or loader still uses as reserved regions, and hands over here. After memory_init()
+// returns, framealloc's default allocator is in heap mode and the kernel heap grows on demand by
+// taking frames from it.
 #pragma once
 
 #include <cstdint>

@@ -311,10 +311,10 @@ void Selftest::op_windowed() {
     const std::uint64_t low = memory_facts().ram_base + kWindowLowOffset;
     const std::uint64_t high = memory_facts().ram_base + kWindowHighOffset;
     std::uint64_t count = 1 + random_.below(16);
-    auto request = AllocRequest::frames(count)
-                       .within(PhysicalAddress::new_canonical(low),
-                               PhysicalAddress::new_canonical(high - 1))
-                       .not_crossing(16);
+    auto request =
+        AllocRequest::frames(count)
+            .within(PhysicalAddress::new_canonical(low), PhysicalAddress::new_canonical(high - 1))
+            .not_crossing(16);
     auto frames = constrained(allocator_.allocate(request), request, "windowed allocate");
     if (frames.is_empty()) {
         return;

@@ -127,6 +127,5 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
                       boot_info.boot_ranges[i].what);
     }
     const auto image_start = reinterpret_cast<std::uintptr_t>(__kernel_start);
-    run_kernel(regions, image_start,
-               reinterpret_cast<std::uintptr_t>(__kernel_end) - image_start);
+    run_kernel(regions, image_start, reinterpret_cast<std::uintptr_t>(__kernel_end) - image_start);
 }
