@@ -197,7 +197,8 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
     // 4. Translation tables from allocated frames, covering all RAM.
     platform::MappingInfo map{};
     const char* why = nullptr;
-    if (!platform::map_memory(facts.ram_top, page_table_frame, nullptr, &map, &why)) {
+    if (!platform::map_memory(facts.ram_base, facts.ram_top, page_table_frame, nullptr, &map,
+                              &why)) {
         kpanic("building page tables: %s", why);
     }
     kprintf(

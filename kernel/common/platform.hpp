@@ -47,11 +47,12 @@ struct MappingInfo {
     std::uint32_t table_frames = 0;
 };
 
-/// Identity-maps all RAM below `ram_top` (and the devices the kernel uses)
+/// Identity-maps all RAM in [ram_base, ram_top) (and the devices the kernel uses)
 /// with translation tables built from frames `source` hands out, and switches
 /// to them. Called once, with framealloc in early mode and no heap yet. On
 /// failure returns false with the reason in `*why`.
-[[nodiscard]] bool map_memory(std::uint64_t ram_top, TableFrameSource source, void* context,
-                              MappingInfo* info, const char** why);
+[[nodiscard]] bool map_memory(std::uint64_t ram_base, std::uint64_t ram_top,
+                              TableFrameSource source, void* context, MappingInfo* info,
+                              const char** why);
 
 }  // namespace kernel::platform

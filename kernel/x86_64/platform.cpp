@@ -51,8 +51,9 @@ const DeviceFrame* device_frames(std::size_t* count) {
     return kDevices;
 }
 
-bool map_memory(std::uint64_t ram_top, TableFrameSource source, void* context, MappingInfo* info,
-                const char** why) {
+// RAM starts at 0 on a PC; the map always covers the first 4 GiB (devices).
+bool map_memory(std::uint64_t /*ram_base*/, std::uint64_t ram_top, TableFrameSource source,
+                void* context, MappingInfo* info, const char** why) {
     IdentityMapInfo map{};
     if (!install_identity_map(ram_top, source, context, &map, why)) {
         return false;
