@@ -20,6 +20,10 @@ inline constexpr Status kErrorBit = std::uint64_t{1} << 63;
 inline constexpr Status kInvalidParameter = kErrorBit | 2;
 inline constexpr Status kBufferTooSmall = kErrorBit | 5;
 
+/// EFI_ALLOCATE_TYPE AllocateAnyPages and EFI_MEMORY_TYPE EfiLoaderData.
+inline constexpr std::uint32_t kAllocateAnyPages = 0;
+inline constexpr std::uint32_t kLoaderData = 2;
+
 struct Guid {
     std::uint32_t data1;
     std::uint16_t data2;
@@ -47,7 +51,8 @@ struct BootServices {
     TableHeader header;
     Placeholder raise_tpl;
     Placeholder restore_tpl;
-    Placeholder allocate_pages;
+    Status(FRAMEALLOC_EFIAPI* allocate_pages)(std::uint32_t type, std::uint32_t memory_type,
+                                              std::uint64_t pages, std::uint64_t* memory);
     Placeholder free_pages;
     Status(FRAMEALLOC_EFIAPI* get_memory_map)(std::uint64_t* map_size, void* map,
                                               std::uint64_t* map_key,

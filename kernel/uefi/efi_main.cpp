@@ -12,9 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "command_line.hpp"
 #include "console.hpp"
 #include "efi.hpp"
 #include "framealloc/memmap.hpp"
+#include "fw_cfg.hpp"
 #include "kernel_main.hpp"
 #include "traps.hpp"
 
@@ -27,6 +29,9 @@ constexpr std::size_t kMapBufferBytes = 64 * 1024;
 constexpr unsigned kMaxExitAttempts = 8;
 constexpr std::uint64_t kLowMemoryEnd = 1 << 20;
 constexpr std::size_t kStackBytes = 64 * 1024;
+constexpr std::size_t kCommandLineBytes = 256;
+
+char command_line[kCommandLineBytes];
 
 alignas(16) unsigned char map_buffer[kMapBufferBytes];
 
@@ -194,6 +199,16 @@ extern "C" kernel::efi::Status efi_main(kernel::efi::Handle image,
     kprintf("framealloc-kernel: UEFI application, image [0x%lx - 0x%lx), firmware revision 0x%x\n",
             firmware_map.image_base, firmware_map.image_base + firmware_map.image_size,
             system_table->header.revision);
+    // The harness's options come through QEMU's fw_cfg (see fw_cfg.hpp).
+    if (fw_cfg::read_file("opt/framealloc/cmdline", command_line, sizeof(command_line))) {
+        kprintf("framealloc-kernel: command line (fw_cfg): %s\n", command_line);
+    }
+    if (command_line_has(command_line, "framealloc.inject=panic")) {
+        kpanic("failure injected from the command line");
+    }
+    // Makes the first map key stale on purpose, so that the retry below runs
+    // against the real firmware: an allocation changes the map.
+    const bool make_key_stale = command_line_has(command_line, "framealloc.inject=stale-map-key");
 
     // Between GetMemoryMap and ExitBootServices nothing may call the firmware
     // (any allocation would change the map and its key); writing to COM1
@@ -215,6 +230,10 @@ extern "C" kernel::efi::Status efi_main(kernel::efi::Handle image,
         }
         firmware_map.size = size;
         firmware_map.exit_attempts = attempt;
+        if (make_key_stale && attempt == 1) {
+            std::uint64_t page = 0;
+            (void)boot->allocate_pages(efi::kAllocateAnyPages, efi::kLoaderData, 1, &page);
+        }
         status = boot->exit_boot_services(image, firmware_map.key);
         if (status == efi::kSuccess) {
             break;
@@ -222,6 +241,10 @@ extern "C" kernel::efi::Status efi_main(kernel::efi::Handle image,
         if (status != efi::kInvalidParameter) {
             kpanic("ExitBootServices failed: status 0x%lx", status);
         }
+        kprintf(
+            "framealloc-kernel: ExitBootServices attempt %u: stale map key, fetching the map "
+            "again\n",
+            attempt);
     }
     take_over_cpu(after_exit);
 }

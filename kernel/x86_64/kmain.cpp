@@ -6,6 +6,7 @@
 // with the other boot paths): memory bring-up, self-test, exit status.
 #include <cstdint>
 
+#include "command_line.hpp"
 #include "console.hpp"
 #include "framealloc/memmap.hpp"
 #include "kernel_main.hpp"
@@ -38,25 +39,6 @@ void print_boot_data(const BootInfo& info) {
         kprintf("  loader data [0x%lx - 0x%lx) %s\n", range.base, range.base + range.length,
                 range.what);
     }
-}
-
-bool command_line_has(const char* command_line, const char* option) {
-    if (command_line == nullptr) {
-        return false;
-    }
-    for (const char* word = command_line; *word != '\0'; ++word) {
-        if (word != command_line && word[-1] != ' ') {
-            continue;
-        }
-        std::size_t i = 0;
-        while (option[i] != '\0' && word[i] == option[i]) {
-            ++i;
-        }
-        if (option[i] == '\0' && (word[i] == '\0' || word[i] == ' ')) {
-            return true;
-        }
-    }
-    return false;
 }
 
 // Lets tests/kernel prove that its harness notices a failing kernel: a panic

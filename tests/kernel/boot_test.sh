@@ -15,17 +15,24 @@
 #                        holding EFI/BOOT/BOOTX64.EFI, served as a FAT drive
 #   aarch64              qemu-system-aarch64 -M virt -cpu cortex-a72 -kernel <elf>
 #
-# usage: boot_test.sh [--boot KIND] [--append CMDLINE] [--expect-failure]
-#                     <image> <memory> <serial log>
+# --append passes a kernel command line: QEMU's -append for Multiboot and
+# AArch64, the fw_cfg file opt/framealloc/cmdline for UEFI (the UEFI boot
+# reads it there). --expect-line REGEX also requires a log line matching REGEX
+# (grep -E) for a pass, for tests that force a rare path.
+#
+# usage: boot_test.sh [--boot KIND] [--append CMDLINE] [--expect-line REGEX]
+#                     [--expect-failure] <image> <memory> <serial log>
 set -u
 
 append=""
 expect_failure=0
 boot=multiboot
+expect_line=""
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
         --append) append=$2; shift 2 ;;
         --boot) boot=$2; shift 2 ;;
+        --expect-line) expect_line=$2; shift 2 ;;
         --expect-failure) expect_failure=1; shift ;;
         *) echo "FAIL: unknown option $1" >&2; exit 2 ;;
     esac
@@ -77,7 +84,8 @@ case $boot in
                  -device isa-debug-exit,iobase=0xf4,iosize=0x04
                  -drive "if=pflash,format=raw,readonly=on,file=$ovmf_dir/OVMF_CODE_4M.fd"
                  -drive "if=pflash,format=raw,file=$vars"
-                 -drive "format=raw,file=fat:$image,snapshot=on")
+                 -drive "format=raw,file=fat:$image,snapshot=on"
+                 ${append:+-fw_cfg "name=opt/framealloc/cmdline,string=$append"})
         ;;
     aarch64)
         machine=(-M virt -cpu cortex-a72 -semihosting -kernel "$image"
@@ -114,6 +122,9 @@ case $status in
 esac
 if [[ -z $verdict ]] && ! grep -a -q "^$summary" "$log"; then
     verdict="success status but no '$summary' line in the serial log"
+fi
+if [[ -z $verdict && -n $expect_line ]] && ! grep -a -q -E "$expect_line" "$log"; then
+    verdict="no line matching '$expect_line' in the serial log"
 fi
 
 if [[ $expect_failure == 1 ]]; then
