@@ -9,6 +9,8 @@
 #include <cstdint>
 
 #include "arm64.hpp"
+#include "chosen.hpp"
+#include "command_line.hpp"
 #include "console.hpp"
 #include "framealloc/memmap.hpp"
 #include "kernel_main.hpp"
@@ -46,6 +48,19 @@ std::uint64_t find_device_tree(std::uint64_t x0, const char** where) {
         return kVirtRamBase;
     }
     return 0;
+}
+
+// Lets tests/kernel prove that its harness notices a failing AArch64 kernel:
+// a panic, and a data abort (reported by traps.cpp); both exit with 35.
+void inject_failure(const char* command_line) {
+    if (command_line_has(command_line, "framealloc.inject=panic")) {
+        kpanic("failure injected from the command line");
+    }
+    if (command_line_has(command_line, "framealloc.inject=data-abort")) {
+        // 1 TiB is beyond the 39-bit address space the MMU translates.
+        auto* unmapped = reinterpret_cast<volatile std::uint64_t*>(std::uintptr_t{1} << 40);
+        (void)*unmapped;
+    }
 }
 
 }  // namespace
@@ -86,6 +101,11 @@ extern "C" [[noreturn]] void kmain(std::uint64_t x0) {
         dtb, where, dtb_bytes, regions.free_regions().size(), regions.reserved_regions().size(),
         memory_frames);
     reserve_range(regions, dtb, dtb_bytes, "reserving the device tree");
+    const char* command_line =
+        device_tree_bootargs(reinterpret_cast<const unsigned char*>(dtb), dtb_bytes);
+    if (command_line != nullptr) {
+        kprintf("framealloc-kernel: command line (/chosen/bootargs): %s\n", command_line);
+    }
 
     // Atomics (framealloc's lock) need normal memory: with the MMU off every
     // access is Device-nGnRnE, so turn it on before framealloc runs.
@@ -102,6 +122,7 @@ extern "C" [[noreturn]] void kmain(std::uint64_t x0) {
     }
     mmu::install(boot_table);
     kprintf("framealloc-kernel: MMU on with the boot identity map\n");
+    inject_failure(command_line);
 
     run_kernel(regions, image_start, image_end - image_start);
 }
