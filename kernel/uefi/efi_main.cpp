@@ -25,10 +25,10 @@ namespace {
 
 // OVMF's map at -m 256M has about 100 descriptors of 48 bytes; the buffer has
 // room for several times that, in the image so that it stays reserved.
-constexpr std::size_t kMapBufferBytes = 64 * 1024;
+constexpr std::size_t kMapBufferBytes = std::size_t{64} * 1024;
 constexpr unsigned kMaxExitAttempts = 8;
 constexpr std::uint64_t kLowMemoryEnd = 1 << 20;
-constexpr std::size_t kStackBytes = 64 * 1024;
+constexpr std::size_t kStackBytes = std::size_t{64} * 1024;
 constexpr std::size_t kCommandLineBytes = 256;
 
 char command_line[kCommandLineBytes];
