@@ -72,9 +72,11 @@ constexpr std::array<TypeName, 16> kGrubNames = {{
     {"firmware code", 20},
 }};
 
-// Words hobby kernels print for the Multiboot types in bare tables.
-constexpr std::array<TypeName, 22> kTableNames = {{
+// Words hobby kernels print for the Multiboot types in bare tables, and
+// Linux's "System RAM" for tables made from its maps.
+constexpr std::array<TypeName, 23> kTableNames = {{
     {"usable", 1},
+    {"system ram", 1},
     {"available", 1},
     {"free", 1},
     {"ram", 1},
