@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "memmap_test_util.hpp"
@@ -325,6 +328,34 @@ TEST(RealCaptures, AHeaderThatContradictsTheRowsIsAnErrorTheFlagOverrides) {
     ASSERT_TRUE(forced.ok()) << forced.error().message;
     // 0x0 + 0x7ddce000 -> 0x7ddce = 515534; 0x100000000 + 0x80000000 -> 0x80000 = 524288.
     EXPECT_EQ(usable_frames(forced.map()), 515534U + 524288U);
+}
+
+TEST(Docs, EveryExampleInMemmapMdParsesAsTheFormatItNames) {
+    std::ifstream in(std::string(FRAMEALLOC_DOCS_DIR) + "/memmap.md");
+    ASSERT_TRUE(in) << "docs/memmap.md";
+    std::ostringstream text;
+    text << in.rdbuf();
+    const std::string doc = text.str();
+    const std::string opening = "```text\n# format: ";
+    std::set<MapFormat> shown;
+    std::size_t blocks = 0;
+    for (std::size_t at = doc.find(opening); at != std::string::npos;
+         at = doc.find(opening, at + 1)) {
+        const std::size_t body = at + 8;  // past "```text\n"
+        const std::string block = doc.substr(body, doc.find("```", body) - body);
+        const std::string name =
+            block.substr(10, block.find_first_of(" \n", 10) - 10);  // "# format: "
+        const auto expected = format_from_name(name);
+        ASSERT_TRUE(expected.has_value()) << name;
+        const TextParseResult r = parse_memory_map(block);
+        ASSERT_TRUE(r.ok()) << block << r.error().line << ": " << r.error().message;
+        EXPECT_EQ(r.map().format, *expected) << block;
+        EXPECT_GT(usable_frames(r.map()), 0U) << block;
+        shown.insert(*expected);
+        ++blocks;
+    }
+    EXPECT_EQ(blocks, 11U);
+    EXPECT_EQ(shown.size(), 7U) << "e820, uefi, multiboot, dt, grub, iomem and table";
 }
 
 TEST(RealCaptures, EveryFileInTheFolderIsCovered) {

@@ -189,10 +189,10 @@ std::variant<MapFormat, ParseError> detect(std::string_view text) {
     }
     if (pasted && other) {
         // A boot log may mix e820 and efi: lines; a pasted map is one thing.
-        return ParseError{other->first,
-                          std::string("a ") + to_string(other->second) + " line in a " +
-                              to_string(*first) + " map (its first line is " +
-                              std::to_string(first_line) + "): one file must hold one format"};
+        return ParseError{other->first, std::string("this is a ") + to_string(other->second) +
+                                            " line, but line " + std::to_string(first_line) +
+                                            " made this a " + to_string(*first) +
+                                            " map: one file must hold one format"};
     }
     for (const MapFormat f :
          {MapFormat::kE820, MapFormat::kUefi, MapFormat::kMultiboot, MapFormat::kDeviceTree}) {
