@@ -44,7 +44,7 @@ std::string human_size(std::uint64_t bytes) {
         ++unit;
     }
     std::ostringstream out;
-    if (whole >= 1024 * 10) {
+    if (whole >= 1024ULL * 10) {
         // Not a round number: show one decimal in the largest sensible unit.
         double value = static_cast<double>(bytes);
         unit = 0;

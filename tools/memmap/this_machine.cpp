@@ -2,8 +2,8 @@
 // own table, untouched by the kernel's later edits, in /sys/firmware/memmap
 // (one directory per entry: start, end inclusive, type); /proc/iomem shows
 // the kernel's edited view plus every device window, and is only the
-// fallback. Both need root on most systems, so every way of failing to read
-// them is reported as such rather than as a malformed map.
+// fallback, and it shows addresses only to root (CAP_SYS_ADMIN). Every way
+// of failing to read them is reported as such rather than as a malformed map.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -34,7 +34,7 @@ void print_help(std::ostream& out) {
            "SVG\n"
            "  framealloc-sim regions FILE     print the regions a memory-map file produces\n"
            "  framealloc-sim regions --this-machine\n"
-           "                                  the same for this machine's own map (needs root)\n"
+           "                                  the same for this machine's own map\n"
            "  framealloc-sim --help           this text\n"
            "\n"
            "run options:\n"
