@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <optional>
@@ -115,6 +116,23 @@ inline bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
+/// A type word a map prints and the firmware type number it stands for.
+struct TypeName {
+    std::string_view name;
+    std::uint32_t type;
+};
+
+/// The number `word` names in `names` (case-insensitively), if any.
+template <std::size_t N>
+std::optional<std::uint32_t> lookup(const std::array<TypeName, N>& names, std::string_view word) {
+    for (const TypeName& n : names) {
+        if (iequals(n.name, word)) {
+            return n.type;
+        }
+    }
+    return std::nullopt;
+}
+
 inline void put_le(unsigned char* out, std::uint64_t value, unsigned width) {
     for (unsigned i = 0; i < width; ++i) {
         out[i] = static_cast<unsigned char>(value >> (8 * i));
@@ -175,7 +193,8 @@ enum class DtLine { kNone, kReserved, kMemoryNode, kIgnored };
 /// Rebuilds the device tree the log came from and parses it with parse_fdt().
 [[nodiscard]] std::optional<std::string> parse_dt_blob(const DtRanges& ranges, ParsedMap& map);
 
-// --- Pasted maps: GRUB lsmmap, /proc/iomem, bare tables (pasted_lines.cpp) ---
+// --- Pasted maps: GRUB lsmmap, /proc/iomem (pasted_lines.cpp), bare tables
+// (table_lines.cpp), and the entries both end in (pasted_lines.cpp) ---
 
 /// One range of a GRUB, iomem, table or sysfs map before a binary parser sees
 /// it: bytes [first, last] inclusive, the firmware type number (e820 and
