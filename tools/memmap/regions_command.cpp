@@ -1,5 +1,6 @@
-// The `regions FILE` report: what a memory map file turns into, region by
-// region, and how much of it the allocator could hand out. The usable total
+// The `regions FILE` and `regions --this-machine` report: what a memory map
+// turns into, region by region, and how much of it the allocator could hand
+// out. The usable total
 // applies the allocator's rule (reserved wins over free, overlaps counted
 // once) so the number printed is the general pool init() would build.
 #include <algorithm>
@@ -43,7 +44,7 @@ std::string human_size(std::uint64_t bytes) {
         ++unit;
     }
     std::ostringstream out;
-    if (whole >= 1024 * 10) {
+    if (whole >= 1024ULL * 10) {
         // Not a round number: show one decimal in the largest sensible unit.
         double value = static_cast<double>(bytes);
         unit = 0;
@@ -88,32 +89,20 @@ std::uint64_t usable_frames(const ParsedMap& map) {
     return total;
 }
 
-int run_regions_command(const std::string& path, std::ostream& out, std::ostream& err) {
-    return run_regions_command(path, MapFormat::kAuto, out, err);
-}
+namespace {
 
-int run_regions_command(const std::string& path, MapFormat format, std::ostream& out,
-                        std::ostream& err) {
-    const TextParseResult result = parse_memory_map_file(path, format);
-    if (!result.ok()) {
-        const ParseError& error = result.error();
-        err << path;
-        if (error.line != 0) {
-            err << ':' << error.line;
-        }
-        err << ": error: " << error.message << '\n';
-        const bool unreadable = error.line == 0 && error.message.rfind("cannot", 0) == 0;
-        return unreadable ? 2 : 1;
-    }
-    const ParsedMap& map = result.map();
+void print_regions(const ParsedMap& map, std::ostream& out) {
     std::vector<PhysicalMemoryRegion> all = map.free;
     all.insert(all.end(), map.reserved.begin(), map.reserved.end());
     std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
         return a.frames.start() < b.frames.start();
     });
-
-    out << path << ": " << to_string(map.format) << " map, " << map.entries << " entries, "
-        << map.free.size() << " free and " << map.reserved.size() << " reserved regions\n";
+    out << to_string(map.format) << " map, " << map.entries << " entries, " << map.free.size()
+        << " free and " << map.reserved.size() << " reserved regions";
+    if (map.format == MapFormat::kTable) {
+        out << " (columns read as " << to_string(map.columns) << ")";
+    }
+    out << '\n';
     for (const auto& region : all) {
         const std::uint64_t first = region.frames.start_address().value();
         const std::uint64_t bytes = region.frames.size_in_bytes();
@@ -124,6 +113,51 @@ int run_regions_command(const std::string& path, MapFormat format, std::ostream&
     const std::uint64_t frames = usable_frames(map);
     const std::uint64_t bytes = frames * Page4K::kBytes;
     out << "usable: " << frames << " frames, " << bytes << " bytes (" << human_size(bytes) << ")\n";
+}
+
+}  // namespace
+
+int run_regions_command(const std::string& path, std::ostream& out, std::ostream& err) {
+    return run_regions_command(path, MapFormat::kAuto, out, err);
+}
+
+int run_regions_command(const std::string& path, MapFormat format, std::ostream& out,
+                        std::ostream& err) {
+    ParseOptions options;
+    options.format = format;
+    return run_regions_command(path, options, out, err);
+}
+
+int run_regions_command(const std::string& path, const ParseOptions& options, std::ostream& out,
+                        std::ostream& err) {
+    const TextParseResult result = parse_memory_map_file(path, options);
+    if (!result.ok()) {
+        const ParseError& error = result.error();
+        err << path;
+        if (error.line != 0) {
+            err << ':' << error.line;
+        }
+        err << ": error: " << error.message << '\n';
+        return error.unreadable ? 2 : 1;
+    }
+    out << path << ": ";
+    print_regions(result.map(), out);
+    return 0;
+}
+
+int run_this_machine_command(const MachinePaths& paths, std::ostream& out, std::ostream& err) {
+    const TextParseResult result = read_this_machine(paths);
+    if (!result.ok()) {
+        err << "this machine: error: " << result.error().message << '\n';
+        return result.error().unreadable ? 2 : 1;
+    }
+    const ParsedMap& map = result.map();
+    out << "this machine, read from " << map.source;
+    if (!map.note.empty()) {
+        out << " because " << map.note;
+    }
+    out << ": ";
+    print_regions(map, out);
     return 0;
 }
 

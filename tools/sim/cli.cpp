@@ -33,11 +33,16 @@ void print_help(std::ostream& out) {
            "  framealloc-sim run [options]    run a workload or trace, print a summary, draw an "
            "SVG\n"
            "  framealloc-sim regions FILE     print the regions a memory-map file produces\n"
+           "  framealloc-sim regions --this-machine\n"
+           "                                  the same for this machine's own map\n"
            "  framealloc-sim --help           this text\n"
            "\n"
            "run options:\n"
-           "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log);\n"
-           "                    default: a built-in 16 GiB x86 desktop\n"
+           "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log,\n"
+           "                    GRUB lsmmap, /proc/iomem dump, bare table); `this-machine`\n"
+           "                    reads this machine's own; default: a built-in 16 GiB x86 desktop\n"
+           "  --columns LAYOUT  how a bare table's columns read: base-length, start-end or\n"
+           "                    start-end-exclusive (also for regions)\n"
            "  --workload NAME   built-in workload (default: mixed)\n"
            "  --trace FILE      replay a trace file instead of a workload\n"
            "  --ops N           number of operations (default: the workload's own; a trace\n"
@@ -66,6 +71,7 @@ void print_help(std::ostream& out) {
 
 struct RunOptions {
     std::string map_path;
+    std::string columns;
     std::string workload = "mixed";
     bool workload_given = false;
     std::string trace_path;
@@ -115,6 +121,10 @@ bool parse_run_options(const std::vector<std::string>& args, RunOptions& o, std:
         std::uint64_t n = 0;
         if (a == "--map") {
             if (!value(o.map_path)) {
+                return false;
+            }
+        } else if (a == "--columns") {
+            if (!value(o.columns)) {
                 return false;
             }
         } else if (a == "--workload") {
@@ -184,7 +194,7 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
     MachineMap map = builtin_map();
     if (!o.map_path.empty()) {
         std::string why;
-        if (!load_map_file(o.map_path, map, why)) {
+        if (!load_map(o.map_path, o.columns, map, why)) {
             err << "framealloc-sim: bad map file " << why << "\n";
             return kExitUsage;
         }
@@ -267,14 +277,43 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
 }
 
 int regions_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    if (args.size() != 2) {
-        err << "framealloc-sim: usage: framealloc-sim regions FILE\n";
+    std::string file;
+    std::string columns;
+    bool this_machine = false;
+    bool usage = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--this-machine") {
+            this_machine = true;
+        } else if (args[i] == "--columns" && i + 1 < args.size()) {
+            columns = args[++i];
+        } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
+            file = args[i];
+        } else {
+            usage = true;
+        }
+    }
+    if (usage || this_machine == !file.empty()) {
+        err << "framealloc-sim: usage: framealloc-sim regions [--columns LAYOUT] FILE, or "
+               "framealloc-sim regions --this-machine\n";
         return kExitUsage;
     }
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
     // memmap's own exit codes are 1 (malformed) and 2 (unreadable); both are
     // bad input to us.
-    return memmap_text::run_regions_command(args[1], out, err) == 0 ? kExitOk : kExitUsage;
+    if (this_machine) {
+        return memmap_text::run_this_machine_command({}, out, err) == 0 ? kExitOk : kExitUsage;
+    }
+    memmap_text::ParseOptions options;
+    if (!columns.empty()) {
+        const auto layout = memmap_text::columns_from_name(columns);
+        if (!layout) {
+            err << "framealloc-sim: unknown --columns '" << columns
+                << "' (base-length, start-end or start-end-exclusive)\n";
+            return kExitUsage;
+        }
+        options.columns = *layout;
+    }
+    return memmap_text::run_regions_command(file, options, out, err) == 0 ? kExitOk : kExitUsage;
 #else
     (void)out;
     err << "framealloc-sim: memory-map files are not supported in this build\n";
