@@ -20,6 +20,7 @@
 #include "framealloc/detail/cpu_cache.hpp"
 #include "framealloc/detail/format.hpp"
 #include "framealloc/detail/frame_engine.hpp"
+#include "framealloc/detail/metadata_home.hpp"
 #include "framealloc/detail/request_rules.hpp"
 #include "framealloc/frames.hpp"
 #include "framealloc/hooks.hpp"
@@ -134,6 +135,17 @@ class BasicFrameAllocator final : public FrameOwner {
         }
         return IntoUnmappedFrames(this);
     }
+    /// init() with the metadata carved out of the usable memory itself: the
+    /// lowest metadata_bytes() of free frames inside `where`'s window (clear
+    /// of every reserved region) hold it, reached through `where`'s direct
+    /// map, and stay allocated for the allocator's life. The way a kernel
+    /// with a direct map sizes nothing by hand. Errors: those of init(), and
+    /// kCapacityExhausted when no free run in the window is large enough.
+    [[nodiscard]] Result<IntoUnmappedFrames> init_carving_metadata(
+        Span<const PhysicalMemoryRegion> free_regions,
+        Span<const PhysicalMemoryRegion> reserved_regions, const MetadataPlacement& where)
+        FRAMEALLOC_EXCLUDES(lock_);
+
     /// init() with the metadata memory built into the allocator
     /// (FRAMEALLOC_BUILTIN_METADATA bytes: enough for small machines and for
     /// early boot; larger ones pass their own).

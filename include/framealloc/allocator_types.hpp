@@ -65,6 +65,18 @@ struct AllocRequest {
     }
 };
 
+/// Where init_carving_metadata() may put the allocator's metadata, and how
+/// the kernel reaches it there.
+struct MetadataPlacement {
+    /// The metadata's virtual address is its physical address plus this
+    /// (0 for an identity map, the direct map's base otherwise).
+    std::uint64_t direct_map_offset = 0;
+    /// The metadata lies inside [lowest, highest]: memory the kernel can
+    /// already reach at init. The default keeps it off page 0.
+    PhysicalAddress lowest = PhysicalAddress::new_canonical(Page4K::kBytes);
+    PhysicalAddress highest = PhysicalAddress::new_canonical(PhysicalAddress::kMax);
+};
+
 /// Bookkeeping postponed by allocate_frames_deferred(): growing the node
 /// storage from the heap. It runs when destroyed (or at run()), so a caller
 /// that is itself the heap chooses the moment, outside its own lock.

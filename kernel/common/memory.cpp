@@ -183,9 +183,21 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
             regions.free_regions().size(), regions.reserved_regions().size(), facts.ram_base,
             facts.ram_top);
 
-    // 3. framealloc, on its built-in early storage.
-    (void)take(framealloc::init(regions.free_regions(), regions.reserved_regions()),
+    // 3. framealloc. Its bitmap (about 1.07 bits per usable frame) is carved
+    // out of the lowest free frames the boot-time identity map reaches, above
+    // the first megabyte, and stays allocated from then on.
+    framealloc::MetadataPlacement placement;
+    placement.direct_map_offset = 0;  // identity-mapped
+    placement.lowest = PhysicalAddress::new_canonical(0x100000);
+    placement.highest = PhysicalAddress::new_canonical((std::uint64_t{4} << 30) - 1);
+    (void)take(framealloc::init_carving_metadata(regions.free_regions(), regions.reserved_regions(),
+                                                 placement),
                "framealloc init");
+    kprintf(
+        "framealloc-kernel: metadata %lu bytes for %lu usable frames, carved from free memory\n",
+        static_cast<unsigned long>(framealloc::default_frame_allocator().stats().metadata_bytes),
+        static_cast<unsigned long>(
+            framealloc::default_frame_allocator().stats().general.total_frames));
     new (kernel_image) framealloc::MappedFrames<>(
         take(
             framealloc::allocate_frames_at(PhysicalAddress::new_canonical(facts.kernel_image_start),

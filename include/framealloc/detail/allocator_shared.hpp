@@ -62,6 +62,48 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Result<IntoUnmappedFrames>
+BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_carving_metadata(
+    Span<const PhysicalMemoryRegion> free_regions,
+    Span<const PhysicalMemoryRegion> reserved_regions, const MetadataPlacement& where)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    constexpr std::uint64_t kFrameMask = Page4K::kBytes - 1;
+    const std::uint64_t count =
+        (metadata_bytes(free_regions, reserved_regions) + kFrameMask) >> Page4K::kShift;
+    const std::uint64_t lowest = (where.lowest.value() + kFrameMask) >> Page4K::kShift;
+    const std::uint64_t high = where.highest.value();
+    if (high < kFrameMask) {
+        return make_error(ErrorKind::kInvalidArgument, "the placement window holds no whole frame");
+    }
+    // The last frame lying entirely at or below `highest`.
+    const std::uint64_t highest = (high - kFrameMask) >> Page4K::kShift;
+    const auto home =
+        detail::find_metadata_home(free_regions, reserved_regions, count, lowest, highest);
+    if (!home) {
+        return make_error(ErrorKind::kCapacityExhausted,
+                          "no free run inside the placement window holds the metadata");
+    }
+    const std::uint64_t phys = *home << Page4K::kShift;
+    auto* memory = reinterpret_cast<std::byte*>(  // NOLINT(performance-no-int-to-ptr)
+        static_cast<std::uintptr_t>(phys + where.direct_map_offset));
+    auto into =
+        init(free_regions, reserved_regions, Span<std::byte>(memory, count << Page4K::kShift));
+    if (!into) {
+        return into;
+    }
+    bool claimed = false;
+    {
+        LockGuard<Lock> guard(lock_);
+        claimed =
+            engine_.allocate_at(*home, *home + count - 1, 1, Engine::kGeneralPool).has_value();
+    }
+    if (!claimed) {
+        framealloc_panic("framealloc: the metadata's own frames could not be claimed");
+    }
+    return into;
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
     const PhysicalMemoryRegion& region, Span<std::byte> metadata) FRAMEALLOC_EXCLUDES(lock_) {
     if (region.frames.is_empty()) {
