@@ -180,7 +180,14 @@ class FrameBitmap {
     void walk_area(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo, std::uint64_t hi,
                    Merger& out) const;
 
+    // Size classes for next-fit hints: 1 frame, up to a word, up to an
+    // area, and larger.
+    static constexpr unsigned size_class(std::uint64_t count) {
+        return count == 1 ? 0U : count <= 64 ? 1U : count < kAreaFrames ? 2U : 3U;
+    }
+
     MetadataArena arena_;
+    std::uint64_t next_fit_[4] = {};
     BitmapSpan* spans_ = nullptr;  // sorted by address, disjoint
     std::uint64_t count_ = 0;
     std::uint64_t capacity_ = 0;

@@ -295,13 +295,29 @@ inline std::uint64_t FrameBitmap::allocate(const Constraint& c) {
         // An area split between two touching spans is entirely free in
         // neither; the frame-level walk below still finds it.
     }
-    FitSink sink(c);
-    walk(c.min, c.max, sink);
-    if (!sink.done()) {
+    // Next fit: each size class resumes where its last run was found, so
+    // memory that has no room for it is not walked again and again; only a
+    // miss from there on wraps round to the window's start.
+    std::uint64_t& hint = next_fit_[size_class(c.count)];
+    const std::uint64_t start = hint < c.min ? c.min : hint > c.max ? c.min : hint;
+    std::uint64_t found = kNoUnit;
+    {
+        FitSink sink(c);
+        walk(start, c.max, sink);
+        found = sink.found();
+    }
+    if (found == kNoUnit && start > c.min) {
+        FitSink sink(c);
+        const std::uint64_t reach = start + (c.count - 1) - 1;  // runs crossing `start`
+        walk(c.min, reach < c.max ? reach : c.max, sink);
+        found = sink.found();
+    }
+    if (found == kNoUnit) {
         return kNoUnit;
     }
-    take(sink.found(), sink.found() + c.count - 1);
-    return sink.found();
+    take(found, found + c.count - 1);
+    hint = found + c.count;
+    return found;
 }
 
 template <typename Merger>
