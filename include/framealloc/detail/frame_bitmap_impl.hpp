@@ -21,11 +21,20 @@ inline bool FrameBitmap::add_span(std::uint64_t first, std::uint64_t last, Metad
     sp.area_bound = from.take<std::uint16_t>(sp.areas);
     sp.whole = from.take<std::uint64_t>(sp.area_words());
     sp.partial = from.take<std::uint64_t>(sp.area_words());
+    // Interior areas are entirely free: their counters and summary bits are
+    // written in bulk, their bit words not at all. Only the (at most two)
+    // edge areas are set up one by one below.
+    for (std::uint64_t r = 0; r < sp.areas; ++r) {
+        sp.area_free[r] = kAreaFrames;
+        sp.area_bound[r] = kAreaFrames;
+    }
     for (std::uint64_t w = 0; w < sp.area_words(); ++w) {
-        sp.whole[w] = 0;
+        sp.whole[w] = w + 1 < sp.area_words() || sp.areas % 64 == 0
+                          ? kAllOnes
+                          : low_mask(static_cast<unsigned>(sp.areas % 64));
         sp.partial[w] = 0;
     }
-    for (std::uint64_t r = 0; r < sp.areas; ++r) {
+    for (const std::uint64_t r : {std::uint64_t{0}, sp.areas - 1}) {
         const std::uint64_t a0 = sp.area_start(r);
         const std::uint64_t lo = a0 > first ? a0 : first;
         const std::uint64_t hi = a0 + kAreaFrames - 1 < last ? a0 + kAreaFrames - 1 : last;
