@@ -320,11 +320,20 @@ fa_status fa_init(fa_allocator* a, const fa_region* regions, size_t count) {
         return FA_ERR_CAPACITY_EXHAUSTED;
     }
     auto* scratch = reinterpret_cast<fa::PhysicalMemoryRegion*>(a->table.slots());
+    // Every exit, a rejected region included, must give the slots back
+    // their empty state (the regions were trivially copyable): a slot left
+    // holding region bytes would look like a live range.
+    const auto restore_slots = [&]() FRAMEALLOC_NO_TSA {
+        for (std::size_t i = 0; i < count; ++i) {
+            new (&a->table.slots()[i]) Slot();
+        }
+    };
     std::size_t free_count = 0;
     std::size_t reserved_count = 0;
     for (std::size_t i = 0; i < count; ++i) {
         auto region = to_region(regions[i]);
         if (!region) {
+            restore_slots();
             return to_status(region.kind());
         }
         if (region->type == fa::MemoryRegionType::kFree) {
@@ -335,10 +344,7 @@ fa_status fa_init(fa_allocator* a, const fa_region* regions, size_t count) {
     }
     auto result = a->allocator.init({scratch, free_count},
                                     {scratch + count - reserved_count, reserved_count});
-    // Give the slots back their empty state (the regions were trivially copyable).
-    for (std::size_t i = 0; i < count; ++i) {
-        new (&a->table.slots()[i]) Slot();
-    }
+    restore_slots();
     return to_status(result);
 }
 
@@ -572,6 +578,12 @@ fa_status fa_merge(fa_allocator* a, fa_frames x, fa_frames y, fa_frames* out) {
     Handle hy;
     if (const fa_status st = a->take(x, &hx); st != FA_OK) {
         return st;
+    }
+    // A live range given twice: the second lookup would miss it (the first
+    // took it out) and call it foreign; say what is really wrong.
+    if (x.start_frame == y.start_frame && x.num_frames == y.num_frames) {
+        a->insert(static_cast<Handle&&>(hx));
+        return FA_ERR_INVALID_ARGUMENT;
     }
     if (const fa_status st = a->take(y, &hy); st != FA_OK) {
         a->insert(static_cast<Handle&&>(hx));
