@@ -542,20 +542,22 @@ fa_status fa_split(fa_allocator* a, fa_frames frames, uint64_t at, fa_frames* fi
     if (!valid(a) || first == nullptr || second == nullptr) {
         return FA_ERR_INVALID_ARGUMENT;
     }
-    if (const fa_status st = a->reserve_slots(1, true); st != FA_OK) {
-        return st;
-    }
+    // The range and the split point first, so a full table is reported only
+    // for a split that could otherwise be made.
     Handle h;
     if (const fa_status st = a->take(frames, &h); st != FA_OK) {
-        a->unreserve_slots(1);
         return st;
     }
     // Both parts must be non-empty: an empty range cannot be looked up again.
     const auto at_frame = fa::Frame<>::from_number(at);
     if (!at_frame || *at_frame <= h.start() || *at_frame > h.end()) {
         a->insert(static_cast<Handle&&>(h));
-        a->unreserve_slots(1);
         return FA_ERR_OUT_OF_RANGE;
+    }
+    // The taken range keeps its own room; the second part needs one more.
+    if (const fa_status st = a->reserve_slots(1, true); st != FA_OK) {
+        a->insert(static_cast<Handle&&>(h));
+        return st;
     }
     auto parts = h.split_at(*at_frame);
     if (!parts) {

@@ -380,6 +380,31 @@ TEST_F(CApi, FullEarlyTableRefusesWithoutAllocating) {
     EXPECT_EQ(stats().general.allocated_frames, 0U);
 }
 
+// A full table is a reason to refuse a split that would work, not one that
+// could never work: a bad split point or a foreign range says so.
+TEST_F(CApi, SplitInAFullTableNamesTheRealCause) {
+    init();
+    std::vector<fa_frames> live;
+    fa_frames f{};
+    while (fa_allocate_frames(fa_, 2, &f) == FA_OK) {
+        live.push_back(f);
+    }
+    ASSERT_FALSE(live.empty());
+    const fa_frames x = live.front();
+    fa_frames a{};
+    fa_frames b{};
+    EXPECT_EQ(fa_split(fa_, x, x.start_frame, &a, &b), FA_ERR_OUT_OF_RANGE);
+    EXPECT_EQ(fa_split(fa_, x, x.start_frame + 2, &a, &b), FA_ERR_OUT_OF_RANGE);
+    EXPECT_EQ(fa_split(fa_, fa_frames{x.start_frame, 1}, x.start_frame + 1, &a, &b),
+              FA_ERR_FOREIGN_HANDLE);
+    EXPECT_EQ(fa_split(fa_, x, x.start_frame + 1, &a, &b), FA_ERR_CAPACITY_EXHAUSTED);
+    EXPECT_EQ(stats().live_ranges, live.size()) << "a refused split lost a range";
+    for (const fa_frames& y : live) {
+        EXPECT_EQ(fa_free(fa_, y), FA_OK);
+    }
+    EXPECT_EQ(fa_check(fa_), FA_OK);
+}
+
 TEST_F(CApi, HeapModeGrowsTheTableAndGivesEveryByteBack) {
     init();
     fa_heap_hooks hooks = heap_.hooks();
