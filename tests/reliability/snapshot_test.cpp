@@ -51,7 +51,6 @@ class FRAMEALLOC_CAPABILITY("mutex") YieldLock {
 
 constexpr std::uint64_t kFirst = 0x1000;
 constexpr std::uint64_t kFrames = 64;
-constexpr int kMinReads = 2000;
 
 struct Reading {
     std::uint64_t total;
@@ -74,9 +73,10 @@ std::string bad_reading(const Reading& r) {
 }
 
 // Runs `churn` on CPU slot 0 for `rounds` rounds while `read` (CPU slot 1)
-// samples; returns the first inconsistent reading, or "".
+// samples, at least `min_reads` times; returns the first inconsistent
+// reading, or "".
 template <typename Churn, typename Read>
-std::string race(int rounds, Churn churn, Read read) {
+std::string race(int rounds, int min_reads, Churn churn, Read read) {
     std::atomic<bool> done{false};
     std::thread writer([&] {
         set_current_cpu(0);
@@ -87,7 +87,7 @@ std::string race(int rounds, Churn churn, Read read) {
     });
     set_current_cpu(1);
     std::string first_bad;
-    for (int reads = 0; (!done || reads < kMinReads) && first_bad.empty(); ++reads) {
+    for (int reads = 0; (!done || reads < min_reads) && first_bad.empty(); ++reads) {
         first_bad = bad_reading(read());
     }
     writer.join();
@@ -95,7 +95,7 @@ std::string race(int rounds, Churn churn, Read read) {
 }
 
 template <typename Lock>
-void snapshot_holds_under_churn(int rounds) {
+void snapshot_holds_under_churn(int rounds, int min_reads) {
     auto a = std::make_unique<BasicFrameAllocator<Lock>>();
     const PhysicalMemoryRegion map[] = {
         PhysicalMemoryRegion(FrameRange<>(Frame<>::from_number(kFirst).value(),
@@ -115,7 +115,7 @@ void snapshot_holds_under_churn(int rounds) {
         a->drain_cpu_cache(0);
     };
     int sample = 0;
-    const std::string bad = race(rounds, churn, [&] {
+    const std::string bad = race(rounds, min_reads, churn, [&] {
         if (++sample % 8 == 0) {
             // The dump's general-pool line carries the same counts.
             Reading r{};
@@ -140,12 +140,13 @@ void snapshot_holds_under_churn(int rounds) {
 }
 
 TEST(Snapshot, StatsAndDumpAddUpWhileFramesMoveSpinLock) {
-    snapshot_holds_under_churn<SpinLock>(20000);
+    snapshot_holds_under_churn<SpinLock>(10000, 1000);
 }
 
 TEST(Snapshot, StatsAndDumpAddUpWhileFramesMoveYieldLock) {
-    // Every unlock yields, so fewer rounds catch a torn reading at once.
-    snapshot_holds_under_churn<YieldLock>(2000);
+    // Every unlock yields (and a reading takes 65 locks), so a few hundred
+    // rounds catch a torn reading at once and keep the test short.
+    snapshot_holds_under_churn<YieldLock>(200, 50);
 }
 
 TEST(Snapshot, CInterfaceStatsAddUpWhileFramesMove) {
@@ -169,7 +170,7 @@ TEST(Snapshot, CInterfaceStatsAddUpWhileFramesMove) {
         }
         fa_drain_cpu_cache(fa, 0);
     };
-    const std::string bad = race(20000, churn, [&] {
+    const std::string bad = race(10000, 1000, churn, [&] {
         fa_stats st{};
         (void)fa_get_stats(fa, &st);
         return Reading{st.general.total_frames, st.general.free_frames, st.general.allocated_frames,
