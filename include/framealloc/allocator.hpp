@@ -4,7 +4,8 @@
 // (built-in) and heap-backed node storage, and per-CPU caches.
 //
 // Locking: `lock_` guards `engine_` and the storage switch. Per-CPU caches
-// have their own locks, always taken before `lock_`, never after. The heap
+// have their own locks (of the same Lock type, so an interrupt-masking Lock
+// masks there too), always taken before `lock_`, never after. The heap
 // hooks are never called with `lock_` held, so a heap that allocates frames
 // from this same allocator while it grows cannot deadlock.
 #pragma once
@@ -35,11 +36,12 @@ namespace detail {
 /// Heap-backed storage of an allocator. The owning variant frees it when the
 /// allocator dies; the eternal one has a trivial destructor so a global
 /// allocator needs no destructor registration (and so no run-time init code).
+template <typename Cache>
 struct HeapStorage {
     HeapHooks hooks;
     Node* nodes = nullptr;
     Index node_count = 0;
-    CpuCache* caches = nullptr;
+    Cache* caches = nullptr;
 
     void free_all() {
         if (nodes != nullptr) {
@@ -48,19 +50,20 @@ struct HeapStorage {
         }
         if (caches != nullptr) {
             for (unsigned i = 0; i < FRAMEALLOC_MAX_CPUS; ++i) {
-                caches[i].~CpuCache();
+                caches[i].~Cache();
             }
-            hooks.deallocate(hooks.context, caches, sizeof(CpuCache) * FRAMEALLOC_MAX_CPUS,
-                             alignof(CpuCache));
+            hooks.deallocate(hooks.context, caches, sizeof(Cache) * FRAMEALLOC_MAX_CPUS,
+                             alignof(Cache));
             caches = nullptr;
         }
     }
 };
-struct OwningHeapStorage : HeapStorage {
+template <typename Cache>
+struct OwningHeapStorage : HeapStorage<Cache> {
     constexpr OwningHeapStorage() = default;
     OwningHeapStorage(const OwningHeapStorage&) = delete;
     OwningHeapStorage& operator=(const OwningHeapStorage&) = delete;
-    ~OwningHeapStorage() { free_all(); }
+    ~OwningHeapStorage() { this->free_all(); }
 };
 
 }  // namespace detail
@@ -81,7 +84,7 @@ class BasicFrameAllocator final : public FrameOwner {
 
   public:
     /// Nodes kept spare in heap mode; growth is triggered below this.
-    static constexpr detail::Index kLowWater = 4 * detail::CpuCache::kSmallBatch;
+    static constexpr detail::Index kLowWater = 4 * detail::CpuCacheShape::kSmallBatch;
 
     constexpr BasicFrameAllocator() = default;
     BasicFrameAllocator(const BasicFrameAllocator&) = delete;
@@ -352,7 +355,7 @@ class BasicFrameAllocator final : public FrameOwner {
         if (!heap_mode() || cpu >= kMaxCpus) {
             return;
         }
-        detail::CpuCache& cache = heap_.caches[cpu];
+        Cache& cache = heap_.caches[cpu];
         cache.lock.lock();
         drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
         drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
@@ -372,29 +375,11 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // ------------------------------------------------------- observation
 
-    /// A consistent snapshot of the shared pool plus the per-CPU caches.
+    /// A consistent snapshot of the shared pool plus the per-CPU caches: taken
+    /// with every cache lock and the pool's lock held, so no frame moving
+    /// between the pool and a cache is counted twice or not at all.
     [[nodiscard]] FrameStats stats() const FRAMEALLOC_EXCLUDES(lock_) {
-        FrameStats st;
-        {
-            LockGuard<Lock> guard(lock_);
-            const auto g = engine_.stats(Pool::kGeneral);
-            const auto r = engine_.stats(Pool::kReserved);
-            st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest};
-            st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest};
-            st.nodes_capacity = engine_.nodes().capacity();
-            st.nodes_used = engine_.nodes().used();
-            st.nodes_reserved = engine_.nodes().reserved();
-            st.metadata_bytes = engine_.bitmap().metadata_bytes();
-        }
-        st.heap_mode = heap_mode();
-        if (st.heap_mode) {
-            for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-                st.cached_frames += heap_.caches[cpu].cached_frames();
-            }
-        }
-        st.general.free_frames += st.cached_frames;
-        st.general.allocated_frames = st.general.total_frames - st.general.free_frames;
-        return st;
+        return with_all_locked([&](bool caches) FRAMEALLOC_NO_TSA { return stats_locked(caches); });
     }
 
     /// Validates every invariant of the shared pool and the caches: free
@@ -405,7 +390,8 @@ class BasicFrameAllocator final : public FrameOwner {
     [[nodiscard]] Status check() const FRAMEALLOC_EXCLUDES(lock_);
 
     /// Writes a human-readable dump of the allocator's state, one line per
-    /// call of `out(const char* line)`.
+    /// call of `out(const char* line)`, all of it one snapshot (like stats()):
+    /// `out` runs with the allocator's locks held and must not call into it.
     template <typename Sink>
     void dump(Sink&& out) const FRAMEALLOC_EXCLUDES(lock_);
 
@@ -437,6 +423,8 @@ class BasicFrameAllocator final : public FrameOwner {
   private:
     static constexpr unsigned kMaxCpus = FRAMEALLOC_MAX_CPUS;
     using Engine = detail::FrameEngine;
+    // The cache locks are Locks too, so they mask whatever lock_ masks.
+    using Cache = detail::BasicCpuCache<Lock>;
 
     static constexpr Frame<> frame_of(std::uint64_t number) {
         return Frame<>::from_number(number).value();
@@ -539,7 +527,7 @@ class BasicFrameAllocator final : public FrameOwner {
                        taken.kind() == ErrorKind::kAddressInUse)) {
             lock_all_caches();
             for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-                detail::CpuCache& cache = heap_.caches[cpu];
+                Cache& cache = heap_.caches[cpu];
                 drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
                 drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
             }
@@ -551,17 +539,29 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // Every per-CPU cache lock, in CPU order (the analysis cannot follow a
     // loop of locks, hence no annotations). Taken before lock_, like any
-    // cache lock.
+    // cache lock; released in the reverse order, so a lock that saves and
+    // restores the interrupt state unmasks only when the last one goes.
     void lock_all_caches() const FRAMEALLOC_NO_TSA {
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
             heap_.caches[cpu].lock.lock();
         }
     }
     void unlock_all_caches() const FRAMEALLOC_NO_TSA {
-        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+        for (unsigned cpu = kMaxCpus; cpu-- > 0;) {
             heap_.caches[cpu].lock.unlock();
         }
     }
+
+    // Runs `f(caches)` with every cache lock (in heap mode; `caches` says
+    // so) and lock_ held: nothing moves between the pool and a cache while
+    // it looks, so what it sees is one instant of the whole allocator. `f`
+    // must return a value and must not call into the allocator.
+    template <typename F>
+    auto with_all_locked(F&& f) const FRAMEALLOC_NO_TSA;
+
+    // The counts behind stats(); the caller holds lock_ and, when `caches`,
+    // every cache lock.
+    FrameStats stats_locked(bool caches) const FRAMEALLOC_REQUIRES(lock_);
 
     // Frees to the shared pool. Out of line (like the refills and drains
     // below) so the per-CPU fast paths that fall back to it stay small leaf
@@ -593,7 +593,7 @@ class BasicFrameAllocator final : public FrameOwner {
         grow_nodes();
     }
 
-    static constexpr std::uint64_t kHuge = detail::CpuCache::kHugeFrames;
+    static constexpr std::uint64_t kHuge = detail::CpuCacheShape::kHugeFrames;
 
     // Which per-CPU cache can serve a request: a single frame, or one 2 MiB
     // block (alignment at most 2 MiB, no boundary below it), with no window.
@@ -651,21 +651,21 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // Fills an empty small cache (its lock held): one contiguous batch when a
     // chunk has room, else whatever single frames there are.
-    [[gnu::noinline]] void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
-    [[gnu::noinline]] void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void refill_small(Cache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void refill_huge(Cache& cache) FRAMEALLOC_EXCLUDES(lock_);
 
     // Returns the `count` oldest entries of a cache (its lock held) to the
     // shared pool, merged into runs so each run costs one tree update.
-    [[gnu::noinline]] void drain_small(detail::CpuCache& cache, std::uint32_t count)
+    [[gnu::noinline]] void drain_small(Cache& cache, std::uint32_t count)
         FRAMEALLOC_EXCLUDES(lock_);
-    [[gnu::noinline]] void drain_huge(detail::CpuCache& cache, std::uint32_t count)
-        FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void drain_huge(Cache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
 
     mutable Lock lock_;
     detail::FrameEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
     detail::Node early_[EarlyCapacity + 1] = {};
     alignas(64) std::byte builtin_metadata_[FRAMEALLOC_BUILTIN_METADATA] = {};
-    std::conditional_t<kEternal, detail::HeapStorage, detail::OwningHeapStorage> heap_;
+    std::conditional_t<kEternal, detail::HeapStorage<Cache>, detail::OwningHeapStorage<Cache>>
+        heap_;
     std::atomic<bool> heap_mode_{false};
     std::atomic<bool> growing_{false};
     bool moving_ FRAMEALLOC_GUARDED_BY(lock_) = false;

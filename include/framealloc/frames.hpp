@@ -158,9 +158,16 @@ class Frames {
             *this = std::move(other);
             return {};
         }
-        if (owner_ != other.owner_ || pool_ != other.pool_) {
+        if (&other == this) {
+            return make_error(ErrorKind::kInvalidArgument, "merge: a handle merged with itself");
+        }
+        if (owner_ != other.owner_) {
+            return make_error(ErrorKind::kForeignHandle,
+                              "merge: the other handle belongs to a different allocator");
+        }
+        if (pool_ != other.pool_) {
             return make_error(ErrorKind::kNotAdjacent,
-                              "merge: the handles belong to different allocators or pools");
+                              "merge: the frames lie in different pools, never adjacent in one");
         }
         const auto after_this = range_.end().checked_add(1);
         const auto after_other = other.range_.end().checked_add(1);

@@ -1,6 +1,7 @@
 // Frame handles: uniqueness, RAII return by state, the allowed transitions,
 // merge and split (including their failures, which must lose nothing),
 // iteration, ordering, and page-size conversion.
+#include <string>
 #include <type_traits>
 
 #include "test_support.hpp"
@@ -145,8 +146,18 @@ TEST_F(FramesTest, MergeRefusesHandlesOfDifferentPoolsOrAllocators) {
     auto other = make_allocator({frames(0x200, 0x2ff)});
     auto foreign = other->allocate_frames_at(frame(0x200).start_address(), 1);
     ASSERT_TRUE(foreign);
-    EXPECT_EQ(general.merge(foreign.value()).kind(), ErrorKind::kNotAdjacent);
+    const Status st = general.merge(foreign.value());
+    EXPECT_EQ(st.kind(), ErrorKind::kForeignHandle);
+    EXPECT_NE(std::string(st.error().message).find("different allocator"), std::string::npos);
     EXPECT_EQ(foreign->size_in_frames(), 1U);
+}
+
+TEST_F(FramesTest, MergeWithItselfIsAnInvalidArgumentAndChangesNothing) {
+    auto a = take(0x100, 4);
+    const Status st = a.merge(a);
+    EXPECT_EQ(st.kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(a.start().number(), 0x100U);
+    EXPECT_EQ(a.size_in_frames(), 4U);
 }
 
 TEST_F(FramesTest, MergeWithEmptyHandlesSucceeds) {

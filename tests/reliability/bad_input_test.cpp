@@ -361,7 +361,7 @@ TEST(BadInput, MergeOfNonAdjacentOrForeignHandlesChangesNothing) {
     ASSERT_TRUE(x && y && z && r && w);
     EXPECT_EQ(x->merge(y.value()).kind(), ErrorKind::kNotAdjacent);
     EXPECT_EQ(z->merge(r.value()).kind(), ErrorKind::kNotAdjacent);
-    EXPECT_EQ(x->merge(w.value()).kind(), ErrorKind::kNotAdjacent);
+    EXPECT_EQ(x->merge(w.value()).kind(), ErrorKind::kForeignHandle);
     EXPECT_EQ(x->start().number(), 0x110U);
     EXPECT_EQ(x->size_in_frames(), 4U);
     EXPECT_EQ(y->start().number(), 0x120U);

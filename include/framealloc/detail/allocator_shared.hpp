@@ -31,8 +31,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
         hooks.allocate(hooks.context, sizeof(detail::Node) * count, alignof(detail::Node));
     void* caches = nodes == nullptr
                        ? nullptr
-                       : hooks.allocate(hooks.context, sizeof(detail::CpuCache) * kMaxCpus,
-                                        alignof(detail::CpuCache));
+                       : hooks.allocate(hooks.context, sizeof(Cache) * kMaxCpus, alignof(Cache));
     if (caches == nullptr) {
         if (nodes != nullptr) {
             hooks.deallocate(hooks.context, nodes, sizeof(detail::Node) * count,
@@ -42,9 +41,9 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
         moving_ = false;
         return make_error(ErrorKind::kHeapUnavailable, "the heap hook returned no memory");
     }
-    auto* cache_array = static_cast<detail::CpuCache*>(caches);
+    auto* cache_array = static_cast<Cache*>(caches);
     for (unsigned i = 0; i < kMaxCpus; ++i) {
-        new (&cache_array[i]) detail::CpuCache();
+        new (&cache_array[i]) Cache();
     }
     {
         LockGuard<Lock> guard(lock_);
