@@ -306,8 +306,28 @@ void fa_destroy(fa_allocator* a) {
     a->~fa_allocator();
 }
 
+size_t fa_metadata_size(const fa_region* regions, size_t count) {
+    if (regions == nullptr && count != 0) {
+        return 0;
+    }
+    std::size_t bytes = fa::FrameAllocator::metadata_bytes_fixed();
+    for (std::size_t i = 0; i < count; ++i) {
+        auto region = to_region(regions[i]);
+        if (!region) {
+            return 0;
+        }
+        bytes += fa::FrameAllocator::metadata_bytes_of(region.value());
+    }
+    return bytes;
+}
+
 fa_status fa_init(fa_allocator* a, const fa_region* regions, size_t count) {
-    if (!valid(a) || (regions == nullptr && count != 0)) {
+    return fa_init_with_metadata(a, regions, count, nullptr, 0);
+}
+
+fa_status fa_init_with_metadata(fa_allocator* a, const fa_region* regions, size_t count,
+                                void* metadata, size_t size) {
+    if (!valid(a) || (regions == nullptr && count != 0) || (metadata == nullptr && size != 0)) {
         return FA_ERR_INVALID_ARGUMENT;
     }
     if (a->allocator.is_initialized()) {
@@ -342,8 +362,14 @@ fa_status fa_init(fa_allocator* a, const fa_region* regions, size_t count) {
             new (&scratch[count - ++reserved_count]) fa::PhysicalMemoryRegion(region.value());
         }
     }
-    auto result = a->allocator.init({scratch, free_count},
-                                    {scratch + count - reserved_count, reserved_count});
+    const fa::Span<const fa::PhysicalMemoryRegion> free_regions(scratch, free_count);
+    const fa::Span<const fa::PhysicalMemoryRegion> reserved_regions(
+        scratch + count - reserved_count, reserved_count);
+    auto result =
+        metadata == nullptr
+            ? a->allocator.init(free_regions, reserved_regions)
+            : a->allocator.init(free_regions, reserved_regions,
+                                fa::Span<std::byte>(static_cast<std::byte*>(metadata), size));
     restore_slots();
     return to_status(result);
 }

@@ -203,6 +203,21 @@ void fa_destroy(fa_allocator* allocator);
  * fa_region_type), FA_ERR_OVERFLOW (a region wraps past 2^64). */
 fa_status fa_init(fa_allocator* allocator, const fa_region* regions, size_t count);
 
+/** Bytes of metadata fa_init_with_metadata() needs for these regions (an
+ * upper bound: about 1.07 bits per usable frame plus a little per region);
+ * 0 when `regions` is NULL with a nonzero count or a region is malformed. */
+size_t fa_metadata_size(const fa_region* regions, size_t count);
+
+/** fa_init() with the general pool's bookkeeping in `metadata` (`size` bytes,
+ * at least fa_metadata_size(); the allocator keeps using it until
+ * fa_destroy()). fa_init() itself uses the memory built into the allocator,
+ * FRAMEALLOC_BUILTIN_METADATA bytes (64 KiB: about 1.9 GiB of RAM); larger
+ * machines call this. Errors: those of fa_init(), FA_ERR_INVALID_ARGUMENT
+ * (NULL metadata with a nonzero size), FA_ERR_CAPACITY_EXHAUSTED (`size`
+ * smaller than the regions need). */
+fa_status fa_init_with_metadata(fa_allocator* allocator, const fa_region* regions, size_t count,
+                                void* metadata, size_t size);
+
 /** Moves bookkeeping to heap memory from `hooks` (copied) and turns on the
  * per-CPU caches; from now on the live-range table grows through the heap.
  * Errors: FA_ERR_INVALID_ARGUMENT, FA_ERR_NOT_INITIALIZED,

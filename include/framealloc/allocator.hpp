@@ -98,19 +98,29 @@ class BasicFrameAllocator final : public FrameOwner {
     [[nodiscard]] static constexpr std::size_t metadata_bytes(
         Span<const PhysicalMemoryRegion> free_regions,
         Span<const PhysicalMemoryRegion> reserved_regions) {
-        std::size_t bytes = detail::FrameEngine::fixed_bytes();
+        std::size_t bytes = metadata_bytes_fixed();
         for (const PhysicalMemoryRegion& r : free_regions) {
-            if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
-                bytes += detail::FrameEngine::piece_bytes(r.frames.start().number(),
-                                                          r.frames.end().number());
-            }
+            bytes += metadata_bytes_of(r);
         }
         for (const PhysicalMemoryRegion& r : reserved_regions) {
-            if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
-                bytes += detail::FrameEngine::split_bytes();
-            }
+            bytes += metadata_bytes_of(r);
         }
         return bytes;
+    }
+    /// metadata_bytes() piece by piece, for callers that hold regions in
+    /// another form (the C interface): the fixed part, plus one term per region.
+    [[nodiscard]] static constexpr std::size_t metadata_bytes_fixed() {
+        return detail::FrameEngine::fixed_bytes();
+    }
+    [[nodiscard]] static constexpr std::size_t metadata_bytes_of(const PhysicalMemoryRegion& r) {
+        if (r.frames.is_empty()) {
+            return 0;
+        }
+        if (r.type == MemoryRegionType::kFree) {
+            return detail::FrameEngine::piece_bytes(r.frames.start().number(),
+                                                    r.frames.end().number());
+        }
+        return r.type == MemoryRegionType::kReserved ? detail::FrameEngine::split_bytes() : 0;
     }
 
     /// Builds the allocator from the firmware's view of memory. Regions may be

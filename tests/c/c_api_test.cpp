@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framealloc.h"
+#include "framealloc/config.hpp"
 #include "framealloc/result.hpp"
 
 namespace {
@@ -595,6 +596,36 @@ TEST_F(CApi, DumpReportsPoolsAndLiveRanges) {
     }
     EXPECT_TRUE(general);
     EXPECT_EQ(fa_free(fa_, f), FA_OK);
+}
+
+}  // namespace
+
+namespace {
+
+// fa_metadata_size and fa_init_with_metadata: the size asked for is enough,
+// less is refused without change, and bad input is refused.
+TEST(CApiMetadata, SizeIsEnoughAndLessIsRefusedCleanly) {
+    const Memory memory(fa_allocator_size(16));
+    fa_allocator* a = nullptr;
+    ASSERT_EQ(fa_create(memory.data(), memory.size(), &a), FA_OK);
+    const fa_region map[] = {{0x100000, 8ULL << 30, FA_REGION_FREE},
+                             {0xfee00000, 0x1000, FA_REGION_RESERVED}};
+    const size_t need = fa_metadata_size(map, 2);
+    EXPECT_GT(need, size_t{FRAMEALLOC_BUILTIN_METADATA});
+    EXPECT_EQ(fa_metadata_size(nullptr, 1), 0U);
+    const fa_region bad = {0xfffffffffffff000ULL, 0x2000, FA_REGION_FREE};
+    EXPECT_EQ(fa_metadata_size(&bad, 1), 0U);
+    std::vector<unsigned char> meta(need);
+    EXPECT_EQ(fa_init_with_metadata(a, map, 2, nullptr, 16), FA_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fa_init(a, map, 2), FA_ERR_CAPACITY_EXHAUSTED);
+    EXPECT_EQ(fa_init_with_metadata(a, map, 2, meta.data(), need - 4096),
+              FA_ERR_CAPACITY_EXHAUSTED);
+    ASSERT_EQ(fa_init_with_metadata(a, map, 2, meta.data(), need), FA_OK);
+    fa_stats st;
+    ASSERT_EQ(fa_get_stats(a, &st), FA_OK);
+    EXPECT_EQ(st.general.free_frames, (8ULL << 30) / 4096 - 1);  // the APIC page is reserved
+    EXPECT_EQ(fa_check(a), FA_OK);
+    fa_destroy(a);
 }
 
 }  // namespace

@@ -73,7 +73,16 @@ int main(void) {
         {0xFEE00000ull, 4096, FA_REGION_RESERVED},
         {0, 0, FA_REGION_UNKNOWN},
     };
-    EXPECT(fa_init(fa, map, sizeof map / sizeof map[0]) == FA_OK);
+    /* Over 2 GiB of RAM: more bitmap than the built-in metadata memory holds,
+       so the allocator is given its own (and a refused init changes nothing). */
+    const size_t regions = sizeof map / sizeof map[0];
+    EXPECT(fa_init(fa, map, regions) == FA_ERR_CAPACITY_EXHAUSTED);
+    const size_t meta_size = fa_metadata_size(map, regions);
+    EXPECT(meta_size > 0);
+    void* metadata = malloc(meta_size);
+    EXPECT(fa_init_with_metadata(fa, map, regions, metadata, meta_size / 2) ==
+           FA_ERR_CAPACITY_EXHAUSTED);
+    EXPECT(fa_init_with_metadata(fa, map, regions, metadata, meta_size) == FA_OK);
     EXPECT(fa_init(fa, map, 1) == FA_ERR_ALREADY_INITIALIZED);
 
     fa_stats st;
@@ -171,6 +180,7 @@ int main(void) {
 
     fa_destroy(fa);
     EXPECT(heap_live_blocks == 0);
+    free(metadata);
     free(memory);
 
     if (failures != 0) {
