@@ -159,17 +159,23 @@ inline void FrameBitmap::set_area_state(BitmapSpan& sp, std::uint64_t r, std::ui
     std::uint64_t* words = &sp.bits[r * kAreaWords];
     const std::uint64_t a0 = sp.area_start(r);
     const std::uint64_t n = hi - lo + 1;
+    if (n == kAreaFrames) {
+        // A whole area changes state: an entirely free area's words are
+        // never read, so freeing writes none; taking writes all eight.
+        if (!free) {
+            for (std::uint64_t w = 0; w < kAreaWords; ++w) {
+                words[w] = kAllOnes;
+            }
+        }
+        sp.area_free[r] = free ? kAreaFrames : 0;
+        refile(sp, r);
+        return;
+    }
     if (!free && sp.is_whole(r)) {
         // First allocation in an entirely free area: its words were never
         // written (or are stale); they become exact now.
-        const std::uint64_t fill = n == kAreaFrames ? kAllOnes : 0;
         for (std::uint64_t w = 0; w < kAreaWords; ++w) {
-            words[w] = fill;
-        }
-        if (n == kAreaFrames) {
-            sp.area_free[r] = 0;
-            refile(sp, r);
-            return;
+            words[w] = 0;
         }
     }
     for (std::uint64_t base = lo & ~63ULL; base <= hi; base += 64) {
