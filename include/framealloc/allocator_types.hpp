@@ -37,21 +37,28 @@ struct AllocRequest {
         r.align_frames = frames;
         return r;
     }
+    /// Every byte of the run in [lo, hi] (both inclusive).
     [[nodiscard]] constexpr AllocRequest within(PhysicalAddress lo, PhysicalAddress hi) const {
         AllocRequest r = *this;
         r.min_address = lo;
         r.max_address = hi;
         return r;
     }
+    /// The same window in plain byte addresses, as below() takes them; a bound
+    /// past the physical width is clamped to it (so `lo` there leaves no frame).
+    [[nodiscard]] constexpr AllocRequest within(std::uint64_t lo, std::uint64_t hi) const {
+        return within(clamped(lo), clamped(hi));
+    }
     /// Every byte below `limit` (e.g. 4 GiB for 32-bit DMA); a limit past the
     /// physical width means no limit.
     [[nodiscard]] constexpr AllocRequest below(std::uint64_t limit) const {
         AllocRequest r = *this;
-        // Clamp, not new_canonical's masking: masking would wrap 2^52 + x to x.
-        const std::uint64_t last = limit == 0 ? 0 : limit - 1;
-        r.max_address = PhysicalAddress::new_canonical(
-            last > PhysicalAddress::kMax ? PhysicalAddress::kMax : last);
+        r.max_address = clamped(limit == 0 ? 0 : limit - 1);
         return r;
+    }
+    /// The same limit as an address: every byte below `limit`.
+    [[nodiscard]] constexpr AllocRequest below(PhysicalAddress limit) const {
+        return below(limit.value());
     }
     [[nodiscard]] constexpr AllocRequest not_crossing(std::uint64_t frames) const {
         AllocRequest r = *this;
@@ -62,6 +69,13 @@ struct AllocRequest {
         AllocRequest r = *this;
         r.at = address;
         return r;
+    }
+
+  private:
+    // Clamp, not new_canonical's masking: masking would wrap 2^52 + x to x.
+    [[nodiscard]] static constexpr PhysicalAddress clamped(std::uint64_t address) {
+        return PhysicalAddress::new_canonical(
+            address > PhysicalAddress::kMax ? PhysicalAddress::kMax : address);
     }
 };
 
