@@ -22,6 +22,12 @@ wrappers="$src/tests/docs/snippets"
 common=(-Wall -Wextra -Wpedantic -Werror -I"$src/include" -I"$src/c/include" -I"$wrappers")
 kernel_flags=(-ffreestanding -fno-exceptions -fno-rtti -nostdlib -mno-red-zone -mcmodel=kernel
               -fno-pic -static -Wl,-no-pie -fno-stack-protector -fno-threadsafe-statics -O2)
+# No vector or x87 state, as docs/kernel.md says for each compiler.
+if "$cxx" --version | grep -qi clang; then
+  kernel_flags+=(-mno-sse -mno-sse2 -mno-mmx -mno-avx)
+else
+  kernel_flags+=(-mgeneral-regs-only)
+fi
 
 # 1. Extract: one file per block plus a line FILE, LINE, LANG, ANNOTATION, PATH (separated by \x1f) in index.
 for md in "$src/README.md" "$src"/docs/*.md; do

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void panic(const char* message) {
+static _Noreturn void panic(const char* message) {
     fprintf(stderr, "panic: %s\n", message);
     exit(1);
 }
