@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <new>
 #include <type_traits>
 
@@ -51,7 +50,7 @@ fa_frames to_c(const Handle& h) {
 template <typename E>
 std::int64_t raw(const E& value) {
     std::underlying_type_t<E> v;
-    std::memcpy(&v, &value, sizeof v);
+    __builtin_memcpy(&v, &value, sizeof v);  // no <cstring>: the kernel flavour has no libc
     return static_cast<std::int64_t>(v);
 }
 constexpr std::size_t round_up(std::size_t v, std::size_t a) {

@@ -14,9 +14,11 @@
 #   // snippet-mode: kernel    built with the kernel flags of docs/kernel.md and linked with
 #                              -nostdlib: no symbol may stay undefined, no constructor emitted
 # A bare block with a main() is run, otherwise compiled.
-# Usage: check_snippets.sh SRC_DIR OUT_DIR CXX CC HOSTED_LIB C_LIB
+# Usage: check_snippets.sh SRC_DIR OUT_DIR CXX CC HOSTED_LIB C_LIB [LINK_FLAGS]
+# (LINK_FLAGS: e.g. -fsanitize=... when the libraries were built with it)
 set -uo pipefail
 src=$1 out=$2 cxx=$3 cc=$4 hosted_lib=$5 c_lib=$6
+read -r -a link_flags <<<"${7:-}"
 rm -rf "$out" && mkdir -p "$out"
 wrappers="$src/tests/docs/snippets"
 common=(-Wall -Wextra -Wpedantic -Werror -I"$src/include" -I"$src/c/include" -I"$wrappers")
@@ -100,7 +102,7 @@ while IFS=$'\037' read -r md line lang note block; do
       compiled=$((compiled + 1)) ;;
     run)
       "$compiler" $std "${common[@]}" -c "$tu" -o "${tu}.o" >"$log" 2>&1 || { fail "does not compile" "$log"; continue; }
-      "$cxx" "${tu}.o" "$c_lib" "$hosted_lib" -o "${tu}.exe" >"$log" 2>&1 || { fail "does not link" "$log"; continue; }
+      "$cxx" "${link_flags[@]}" "${tu}.o" "$c_lib" "$hosted_lib" -o "${tu}.exe" >"$log" 2>&1 || { fail "does not link" "$log"; continue; }
       "${tu}.exe" >"$log" 2>&1 || { fail "exits with $?" "$log"; continue; }
       compiled=$((compiled + 1)); ran=$((ran + 1)) ;;
     kernel)
