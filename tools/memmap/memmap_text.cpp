@@ -3,6 +3,9 @@
 // reader's complaint into a ParseError carrying the line number. Readers
 // return an error string instead of throwing so a bad line is reported, not
 // a crash.
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -170,14 +173,19 @@ TextParseResult parse_memory_map(std::string_view text, MapFormat format) {
 }
 
 TextParseResult parse_memory_map_file(const std::string& path, MapFormat format) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return ParseError{0, "cannot read '" + path + "': " + std::strerror(EISDIR), true};
+    }
+    errno = 0;
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-        return ParseError{0, "cannot open file"};
+        return ParseError{0, "cannot open '" + path + "': " + std::strerror(errno), true};
     }
     std::ostringstream text;
     text << file.rdbuf();
     if (file.bad()) {
-        return ParseError{0, "cannot read file"};
+        return ParseError{0, "cannot read '" + path + "': " + std::strerror(errno), true};
     }
     return parse_memory_map(text.str(), format);
 }

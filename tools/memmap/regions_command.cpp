@@ -97,13 +97,16 @@ int run_regions_command(const std::string& path, MapFormat format, std::ostream&
     const TextParseResult result = parse_memory_map_file(path, format);
     if (!result.ok()) {
         const ParseError& error = result.error();
+        if (error.io_error) {
+            err << "error: " << error.message << '\n';  // names the file itself
+            return 2;
+        }
         err << path;
         if (error.line != 0) {
             err << ':' << error.line;
         }
         err << ": error: " << error.message << '\n';
-        const bool unreadable = error.line == 0 && error.message.rfind("cannot", 0) == 0;
-        return unreadable ? 2 : 1;
+        return 1;
     }
     const ParsedMap& map = result.map();
     std::vector<PhysicalMemoryRegion> all = map.free;

@@ -78,7 +78,16 @@ bool load_map_file(const std::string& path, MachineMap& map, std::string& error)
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
     const memmap_text::TextParseResult parsed = memmap_text::parse_memory_map_file(path);
     if (!parsed.ok()) {
-        error = path + ":" + std::to_string(parsed.error().line) + ": " + parsed.error().message;
+        // One format with the rest of the tool: the OS reason for a file that
+        // cannot be read, FILE:LINE: for a line at fault, FILE: otherwise.
+        const memmap_text::ParseError& e = parsed.error();
+        if (e.io_error) {
+            error = e.message;
+        } else if (e.line != 0) {
+            error = path + ":" + std::to_string(e.line) + ": " + e.message;
+        } else {
+            error = path + ": " + e.message;
+        }
         return false;
     }
     const memmap_text::ParsedMap& pm = parsed.map();
