@@ -328,8 +328,16 @@ class BasicFrameAllocator final : public FrameOwner {
             LockGuard<Lock> guard(lock_);
             const auto g = engine_.stats(Pool::kGeneral);
             const auto r = engine_.stats(Pool::kReserved);
-            st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest};
-            st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest};
+            st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest, {}};
+            st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest, {}};
+            // The size-class histogram: one pass over each pool's free chunks.
+            for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
+                PoolStats& ps = p == Pool::kGeneral ? st.general : st.reserved;
+                engine_.chunks(p).for_each([&](const detail::Node& n) {
+                    ps.count_free_chunk(n.size());
+                    return true;
+                });
+            }
             st.nodes_capacity = engine_.nodes().capacity();
             st.nodes_used = engine_.nodes().used();
             st.nodes_reserved = engine_.nodes().reserved();

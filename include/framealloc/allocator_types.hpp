@@ -3,6 +3,8 @@
 // protocol, statistics, and the function init() returns to page-table code.
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 
 #include "framealloc/frames.hpp"
@@ -139,6 +141,18 @@ struct FramesIteratorRequest {
     }
 };
 
+/// Size classes of the free-chunk histogram (PoolStats::free_chunks_by_order):
+/// order k holds chunks of 2^k to 2^(k+1) - 1 frames, like Linux's
+/// /proc/buddyinfo; the last order also holds everything larger (32 GiB and up).
+inline constexpr std::size_t kFreeChunkOrders = 24;
+
+/// The histogram order of a free chunk of `frames` (>= 1) frames: floor(log2),
+/// capped at the last order.
+[[nodiscard]] constexpr std::size_t free_chunk_order(std::uint64_t frames) {
+    const auto order = static_cast<std::size_t>(std::bit_width(frames | 1U)) - 1;
+    return order < kFreeChunkOrders ? order : kFreeChunkOrders - 1;
+}
+
 /// Counts for one pool, in 4 KiB frames.
 struct PoolStats {
     std::uint64_t total_frames = 0;
@@ -146,6 +160,15 @@ struct PoolStats {
     std::uint64_t allocated_frames = 0;
     std::uint64_t free_chunks = 0;         ///< Free runs in the shared pool.
     std::uint64_t largest_free_chunk = 0;  ///< In frames, shared pool only.
+    /// Free runs of the shared pool by size class (see free_chunk_order());
+    /// the entries add up to free_chunks. Which sizes are left says more than
+    /// the largest alone: no order >= 9 means no 2 MiB frame can be had.
+    std::uint64_t free_chunks_by_order[kFreeChunkOrders] = {};
+
+    /// Counts one free run of `frames` frames in the histogram.
+    constexpr void count_free_chunk(std::uint64_t frames) {
+        ++free_chunks_by_order[free_chunk_order(frames)];
+    }
 };
 
 /// A snapshot of an allocator.

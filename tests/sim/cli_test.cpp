@@ -2,6 +2,9 @@
 // path that must name its cause, output files, and determinism by seed.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "framealloc/allocator_types.hpp"
 #include "test_util.hpp"
 #include "workloads.hpp"
 
@@ -227,6 +230,38 @@ TEST(SimCli, WorkloadRequestsAreCountedByCategory) {
         << text;
     EXPECT_NE(text.find("\"name\": \"DMA descriptors (below 4 GiB, not crossing 64 KiB)\""),
               std::string::npos);
+}
+
+TEST(SimCli, SummaryAndJsonCarryTheFreeChunkHistogram) {
+    ScratchDir dir;
+    const auto json = dir.file("h.json");
+    const CommandResult r = run_cli({"run", "--ops", "5000", "--no-svg", "--json", json.string()});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_NE(r.out.find("  free chunks by size       "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("    free chunks by size     "), std::string::npos)
+        << "the reserved pool's too:\n"
+        << r.out;
+    // Each pool's histogram has one count per order and adds up to its free_chunks.
+    const std::string text = read_text(json);
+    for (const char* pool : {"\"general\": {", "\"reserved\": {"}) {
+        const std::size_t at = text.find(pool);
+        ASSERT_NE(at, std::string::npos) << pool;
+        const std::size_t chunks_at = text.find("\"free_chunks\": ", at);
+        const std::uint64_t chunks = std::stoull(text.substr(chunks_at + 15));
+        const std::size_t open = text.find("\"free_chunks_by_order\": [", at);
+        ASSERT_NE(open, std::string::npos) << pool;
+        const std::size_t close = text.find(']', open);
+        std::istringstream counts(text.substr(open + 25, close - open - 25));
+        std::uint64_t sum = 0;
+        std::size_t n = 0;
+        std::string item;
+        while (std::getline(counts, item, ',')) {
+            sum += std::stoull(item);
+            ++n;
+        }
+        EXPECT_EQ(n, framealloc::kFreeChunkOrders) << pool;
+        EXPECT_EQ(sum, chunks) << pool;
+    }
 }
 
 #if FRAMEALLOC_SIM_HAVE_MEMMAP

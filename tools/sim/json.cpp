@@ -31,7 +31,11 @@ void pool(std::ostream& out, const char* name, const PoolStats& p) {
         << ", \"free_frames\": " << p.free_frames
         << ", \"allocated_frames\": " << p.allocated_frames
         << ", \"free_chunks\": " << p.free_chunks
-        << ", \"largest_free_chunk\": " << p.largest_free_chunk << "}";
+        << ", \"largest_free_chunk\": " << p.largest_free_chunk << ", \"free_chunks_by_order\": [";
+    for (std::size_t k = 0; k < kFreeChunkOrders; ++k) {
+        out << (k == 0 ? "" : ", ") << p.free_chunks_by_order[k];
+    }
+    out << "]}";
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace framealloc::sim {
 
@@ -80,6 +82,28 @@ std::string by_kind(const std::array<std::uint64_t, kErrorKinds>& counts) {
     return text;
 }
 
+// Free chunks by size class, as Linux's /proc/buddyinfo: "4 KiB 812, 8 KiB
+// 240, ..." for the non-empty orders, wrapped under its label.
+void print_histogram(std::ostream& out, std::string label, const PoolStats& p) {
+    std::vector<std::string> items;
+    for (std::size_t k = 0; k < kFreeChunkOrders; ++k) {
+        if (p.free_chunks_by_order[k] != 0) {
+            items.push_back(human_bytes(4096ULL << k) + (k + 1 == kFreeChunkOrders ? "+" : "") +
+                            ": " + std::to_string(p.free_chunks_by_order[k]));
+        }
+    }
+    std::string text;
+    for (const std::string& item : items) {
+        if (!text.empty() && text.size() + item.size() > 64) {
+            row(out, label, text + ",");
+            label.clear();
+            text.clear();
+        }
+        text += (text.empty() ? "" : ", ") + item;
+    }
+    row(out, label, text.empty() ? "none" : text);
+}
+
 }  // namespace
 
 void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
@@ -115,8 +139,10 @@ void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
     row(out, "reserved pool",
         frames_text(s.reserved.total_frames) + ", " + std::to_string(s.reserved.allocated_frames) +
             " allocated");
+    print_histogram(out, "  free chunks by size", s.reserved);
     row(out, "free chunks", std::to_string(s.general.free_chunks));
     row(out, "largest free chunk", frames_text(s.general.largest_free_chunk));
+    print_histogram(out, "free chunks by size", s.general);
     char frag[32];
     std::snprintf(frag, sizeof frag, "%.1f%%", s.fragmentation_permille() / 10.0);
     row(out, "fragmentation", std::string(frag) + " (1 - largest chunk / free)");

@@ -88,6 +88,39 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::dump(Sink&& out) const 
               to_dec(ps.free_frames).text, " allocated ", to_dec(ps.allocated_frames).text,
               " chunks ", to_dec(ps.free_chunks).text, " largest ",
               to_dec(ps.largest_free_chunk).text});
+        // Free chunks by order (4 KiB << k), "k:count" for each non-empty
+        // order, continued on further lines when long.
+        char hist[sizeof(line)];
+        std::size_t hn = 0;
+        const auto put = [&](const char* s) {
+            while (*s != '\0' && hn + 1 < sizeof(hist)) {
+                hist[hn++] = *s++;
+            }
+        };
+        const auto flush = [&] {
+            hist[hn] = '\0';
+            emit({static_cast<const char*>(hist)});
+            hn = 0;
+        };
+        put("  free chunks by order (4 KiB << k):");
+        bool any = false;
+        for (std::size_t k = 0; k < kFreeChunkOrders; ++k) {
+            if (ps.free_chunks_by_order[k] != 0) {
+                if (hn > sizeof(hist) - 40) {
+                    flush();
+                    put("   ");
+                }
+                put(" ");
+                put(to_dec(k).text);
+                put(":");
+                put(to_dec(ps.free_chunks_by_order[k]).text);
+                any = true;
+            }
+        }
+        if (!any) {
+            put(" none");
+        }
+        flush();
         LockGuard<Lock> guard(lock_);
         engine_.regions(p).for_each([&](const detail::Node& n) {
             emit({"  region ", to_hex(n.start << Page4K::kShift).text, "-",
