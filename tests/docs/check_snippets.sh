@@ -5,6 +5,8 @@
 #
 #   <!-- snippet: wrap=NAME -->        tests/docs/snippets/NAME.{cpp,c}
 #   <!-- snippet: skip REASON -->      not compilable on purpose (REASON required)
+#   <!-- snippet: ldscript -->         (an ```ld block) a linker script: a kernel
+#                                      built with the kernel flags is linked with it by ld
 #
 # Without a comment the block is a whole translation unit. `#include` lines of
 # a block are moved to file scope; the rest replaces the wrapper's
@@ -38,12 +40,13 @@ for md in "$src/README.md" "$src"/docs/*.md; do
       if (inside) { close(file); inside = 0; note = ""; next }
       if (other) { other = 0; note = ""; next }
       lang = substr($0, 4); gsub(/[ \t].*/, "", lang)
-      if (lang == "c" || lang == "cpp" || lang == "c++") {
+      if (lang == "c" || lang == "cpp" || lang == "c++" || lang == "ld") {
         inside = 1
+        if (lang == "c++") lang = "cpp"
         name = rel; gsub(/[\/.]/, "_", name)
-        file = sprintf("%s/%s_%d.%s", out, name, NR, lang == "c" ? "c" : "cpp")
+        file = sprintf("%s/%s_%d.%s", out, name, NR, lang)
         printf "" > file
-        printf "%s\037%d\037%s\037%s\037%s\n", rel, NR, (lang == "c" ? "c" : "cpp"), note, file >> (out "/index")
+        printf "%s\037%d\037%s\037%s\037%s\n", rel, NR, lang, note, file >> (out "/index")
       } else {
         other = 1
       }
@@ -70,8 +73,25 @@ while IFS=$'\037' read -r md line lang note block; do
       reason=${note#skip}; reason=${reason# }
       if [ -z "$reason" ]; then fail "'skip' needs a reason" /dev/null; continue; fi
       echo "skip $where: $reason"; skipped=$((skipped + 1)); continue ;;
+    ldscript)
+      # Link what the kernel wrapper builds (no example in it) with this script.
+      [ "$lang" = ld ] || { fail "'ldscript' is for \`\`\`ld blocks" /dev/null; continue; }
+      log="${block%.*}.log"
+      sed 's|^// @SNIPPET@||' "$wrappers/kernel.cpp" > "${block}.cpp"
+      if ! "$cxx" -std=c++20 "${common[@]}" "${kernel_flags[@]}" -c "${block}.cpp" -o "${block}.o" >"$log" 2>&1 ||
+         ! ld -nostdlib -static -z max-page-size=0x1000 -T "$block" "${block}.o" -o "${block}.elf" >>"$log" 2>&1; then
+        fail "a kernel does not link with this script" "$log"; continue
+      fi
+      if [ -n "$(nm -u "${block}.elf")" ]; then nm -u "${block}.elf" >"$log"; fail "undefined symbols" "$log"; continue; fi
+      start=$(nm "${block}.elf" | awk '$3 == "_start" {print $1}')
+      case "$start" in
+        ffffffff8*) ;;
+        *) fail "_start is at '$start', not in the top 2 GiB that -mcmodel=kernel needs" /dev/null; continue ;;
+      esac
+      compiled=$((compiled + 1)); echo "ok   $where [ld, _start at 0x$start]"; continue ;;
     wrap=*) wrapper=${note#wrap=} ;;
-    "") wrapper="" ;;
+    "") wrapper=""
+        [ "$lang" = ld ] && { fail "an \`\`\`ld block needs <!-- snippet: ldscript --> or skip" /dev/null; continue; } ;;
     *) fail "unknown snippet comment '$note'" /dev/null; continue ;;
   esac
   tu="${block%.*}.tu.$lang"
