@@ -24,8 +24,9 @@ read -r -a link_flags <<<"${7:-}"
 rm -rf "$out" && mkdir -p "$out"
 wrappers="$src/tests/docs/snippets"
 common=(-Wall -Wextra -Wpedantic -Werror -I"$src/include" -I"$src/c/include" -I"$wrappers")
-kernel_flags=(-ffreestanding -fno-exceptions -fno-rtti -nostdlib -mno-red-zone -mcmodel=kernel
-              -fno-pic -static -Wl,-no-pie -fno-stack-protector -fno-threadsafe-statics -O2)
+kernel_flags=(-ffreestanding -fno-exceptions -fno-rtti -mno-red-zone -mcmodel=kernel
+              -fno-pic -fno-stack-protector -fno-threadsafe-statics -O2)
+kernel_link_flags=(-nostdlib -static -Wl,-no-pie)
 # No vector or x87 state, as docs/kernel.md says for each compiler.
 if "$cxx" --version | grep -qi clang; then
   kernel_flags+=(-mno-sse -mno-sse2 -mno-mmx -mno-avx)
@@ -126,7 +127,7 @@ while IFS=$'\037' read -r md line lang note block; do
       "${tu}.exe" >"$log" 2>&1 || { fail "exits with $?" "$log"; continue; }
       compiled=$((compiled + 1)); ran=$((ran + 1)) ;;
     kernel)
-      "$compiler" $std "${common[@]}" "${kernel_flags[@]}" "$tu" -o "${tu}.elf" >"$log" 2>&1 ||
+      "$compiler" $std "${common[@]}" "${kernel_flags[@]}" "${kernel_link_flags[@]}" "$tu" -o "${tu}.elf" >"$log" 2>&1 ||
         { fail "does not build or link as a kernel would" "$log"; continue; }
       if [ -n "$(nm -u "${tu}.elf")" ]; then nm -u "${tu}.elf" >"$log"; fail "undefined symbols in a -nostdlib link" "$log"; continue; fi
       if readelf -S "${tu}.elf" | grep -qE 'init_array|\.ctors'; then fail "needs a run-time constructor" /dev/null; continue; fi
