@@ -346,7 +346,7 @@ int regions_command(const std::vector<std::string>& args, std::ostream& out, std
         print_regions_help(out);
         return kExitOk;
     }
-    if (args.size() != 2 || args[1].rfind("-", 0) == 0) {
+    if (args.size() != 2 || args[1].rfind('-', 0) == 0) {
         err << "framealloc-sim: usage: framealloc-sim regions FILE (see regions --help)\n";
         return kExitUsage;
     }

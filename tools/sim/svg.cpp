@@ -449,13 +449,17 @@ void draw_chart(Svg& svg, const RunReport& r, double top) {
     // Round ticks (0, 100, 200 GiB; 0, 50000, 100000 operations).
     const double total_bytes = total * 4096;
     const double byte_step = nice_step(total_bytes, 4, true);
-    for (double v = 0; v <= total_bytes * 1.0001; v += byte_step) {
+    const int byte_ticks = static_cast<int>(total_bytes * 1.0001 / byte_step);
+    for (int i = 0; i <= byte_ticks; ++i) {
+        const double v = i * byte_step;
         const double y = y0 + h - h * v / total_bytes;
         svg.line(x0, y, x0 + w, y, "#e2e2e2", 0.8);
         svg.text(x0 - 6, y + 4, 10, human_bytes(static_cast<std::uint64_t>(v)), "end", "#444");
     }
     const double op_step = nice_step(ops, 5, false);
-    for (double v = 0; v <= ops * 1.0001; v += op_step) {
+    const int op_ticks = static_cast<int>(ops * 1.0001 / op_step);
+    for (int i = 0; i <= op_ticks; ++i) {
+        const double v = i * op_step;
         const double x = x0 + w * v / ops;
         // A label at the right edge ends there, so it stays on the canvas.
         const bool last = x + 30 > x0 + w;
