@@ -50,23 +50,30 @@ struct Setup {
 
     explicit Setup(std::uint64_t frames = kPoolFrames) {
         const PhysicalMemoryRegion region = free_region(kBaseFrame, frames);
-        if (!alloc->init(Span<const PhysicalMemoryRegion>(&region, 1), {}) ||
+        const Span<const PhysicalMemoryRegion> regions(&region, 1);
+        if (!alloc->init(regions, {},
+                         hosted_metadata(FrameAllocator::metadata_bytes(regions, {}))) ||
             !alloc->move_to_heap(HeapHooks{counting_allocate, counting_deallocate, &heap})) {
             framealloc_panic("bench: set-up failed");
         }
     }
     std::uint64_t heap_calls() const { return heap.calls.load(std::memory_order_relaxed); }
 
-    /// Bits of node storage (all nodes the allocator holds, used or not) per
-    /// managed frame, and the same for the nodes in use.
+    /// Bits of bookkeeping per managed frame: the general pool's bitmap
+    /// memory (fixed at init) plus every node the allocator holds, used or
+    /// not; and the same counting only the nodes in use.
     double metadata_bits_per_frame() const {
         const FrameStats st = alloc->stats();
-        return 8.0 * static_cast<double>(st.nodes_capacity + 1) * sizeof(detail::Node) /
+        return 8.0 *
+               (static_cast<double>(st.metadata_bytes) +
+                static_cast<double>(st.nodes_capacity + 1) * sizeof(detail::Node)) /
                static_cast<double>(st.general.total_frames + st.reserved.total_frames);
     }
     double used_bits_per_frame() const {
         const FrameStats st = alloc->stats();
-        return 8.0 * static_cast<double>(st.nodes_used + st.nodes_reserved) * sizeof(detail::Node) /
+        return 8.0 *
+               (static_cast<double>(st.metadata_bytes) +
+                static_cast<double>(st.nodes_used + st.nodes_reserved) * sizeof(detail::Node)) /
                static_cast<double>(st.general.total_frames + st.reserved.total_frames);
     }
 };

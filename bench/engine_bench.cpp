@@ -86,9 +86,10 @@ BENCHMARK(BM_Fragmented)->Arg(0)->Arg(100000);
 void BM_Init(benchmark::State& state, std::vector<PhysicalMemoryRegion> map) {
     const Span<const PhysicalMemoryRegion> regions(map.data(), map.size());
     std::uint64_t frames = 0;
+    const Span<std::byte> metadata = hosted_metadata(FrameAllocator::metadata_bytes(regions, {}));
     for (auto _ : state) {
         std::optional<FrameAllocator> a(std::in_place);
-        auto r = a->init(regions, {});
+        auto r = a->init(regions, {}, metadata);
         expect_ok(r);
         frames = a->stats().general.total_frames;
         benchmark::DoNotOptimize(frames);

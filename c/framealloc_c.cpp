@@ -320,11 +320,20 @@ fa_status fa_init(fa_allocator* a, const fa_region* regions, size_t count) {
         return FA_ERR_CAPACITY_EXHAUSTED;
     }
     auto* scratch = reinterpret_cast<fa::PhysicalMemoryRegion*>(a->table.slots());
+    // Every exit, a rejected region included, must give the slots back
+    // their empty state (the regions were trivially copyable): a slot left
+    // holding region bytes would look like a live range.
+    const auto restore_slots = [&]() FRAMEALLOC_NO_TSA {
+        for (std::size_t i = 0; i < count; ++i) {
+            new (&a->table.slots()[i]) Slot();
+        }
+    };
     std::size_t free_count = 0;
     std::size_t reserved_count = 0;
     for (std::size_t i = 0; i < count; ++i) {
         auto region = to_region(regions[i]);
         if (!region) {
+            restore_slots();
             return to_status(region.kind());
         }
         if (region->type == fa::MemoryRegionType::kFree) {
@@ -335,10 +344,7 @@ fa_status fa_init(fa_allocator* a, const fa_region* regions, size_t count) {
     }
     auto result = a->allocator.init({scratch, free_count},
                                     {scratch + count - reserved_count, reserved_count});
-    // Give the slots back their empty state (the regions were trivially copyable).
-    for (std::size_t i = 0; i < count; ++i) {
-        new (&a->table.slots()[i]) Slot();
-    }
+    restore_slots();
     return to_status(result);
 }
 
@@ -536,20 +542,22 @@ fa_status fa_split(fa_allocator* a, fa_frames frames, uint64_t at, fa_frames* fi
     if (!valid(a) || first == nullptr || second == nullptr) {
         return FA_ERR_INVALID_ARGUMENT;
     }
-    if (const fa_status st = a->reserve_slots(1, true); st != FA_OK) {
-        return st;
-    }
+    // The range and the split point first, so a full table is reported only
+    // for a split that could otherwise be made.
     Handle h;
     if (const fa_status st = a->take(frames, &h); st != FA_OK) {
-        a->unreserve_slots(1);
         return st;
     }
     // Both parts must be non-empty: an empty range cannot be looked up again.
     const auto at_frame = fa::Frame<>::from_number(at);
     if (!at_frame || *at_frame <= h.start() || *at_frame > h.end()) {
         a->insert(static_cast<Handle&&>(h));
-        a->unreserve_slots(1);
         return FA_ERR_OUT_OF_RANGE;
+    }
+    // The taken range keeps its own room; the second part needs one more.
+    if (const fa_status st = a->reserve_slots(1, true); st != FA_OK) {
+        a->insert(static_cast<Handle&&>(h));
+        return st;
     }
     auto parts = h.split_at(*at_frame);
     if (!parts) {
@@ -572,6 +580,12 @@ fa_status fa_merge(fa_allocator* a, fa_frames x, fa_frames y, fa_frames* out) {
     Handle hy;
     if (const fa_status st = a->take(x, &hx); st != FA_OK) {
         return st;
+    }
+    // A live range given twice: the second lookup would miss it (the first
+    // took it out) and call it foreign; say what is really wrong.
+    if (x.start_frame == y.start_frame && x.num_frames == y.num_frames) {
+        a->insert(static_cast<Handle&&>(hx));
+        return FA_ERR_INVALID_ARGUMENT;
     }
     if (const fa_status st = a->take(y, &hy); st != FA_OK) {
         a->insert(static_cast<Handle&&>(hx));

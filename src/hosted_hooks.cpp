@@ -6,7 +6,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <new>
+#include <vector>
 
 namespace {
 std::atomic<framealloc::PanicHandler> g_panic_handler{nullptr};
@@ -51,6 +54,17 @@ void set_current_cpu(unsigned cpu) {
 
 HeapHooks hosted_heap_hooks() {
     return HeapHooks{heap_allocate, heap_deallocate, nullptr};
+}
+
+Span<std::byte> hosted_metadata(std::size_t bytes) {
+    static std::mutex lock;
+    static std::vector<std::unique_ptr<std::byte[]>> kept;
+    // Default-initialised on purpose: pages the allocator never writes stay untouched.
+    std::unique_ptr<std::byte[]> memory(new std::byte[bytes == 0 ? 1 : bytes]);
+    const Span<std::byte> span(memory.get(), bytes);
+    const std::lock_guard<std::mutex> guard(lock);
+    kept.push_back(std::move(memory));
+    return span;
 }
 
 }  // namespace framealloc

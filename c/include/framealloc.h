@@ -253,8 +253,9 @@ fa_status fa_free(fa_allocator* allocator, fa_frames frames);
 fa_status fa_split(fa_allocator* allocator, fa_frames frames, uint64_t at, fa_frames* first,
                    fa_frames* second);
 /** Joins two physically adjacent live ranges of the same pool into one (in
- * either order). Errors: FA_ERR_FOREIGN_HANDLE, FA_ERR_NOT_ADJACENT; on
- * error both stay live as they were. */
+ * either order). Errors: FA_ERR_FOREIGN_HANDLE (a range not live here),
+ * FA_ERR_INVALID_ARGUMENT (the same range given twice), FA_ERR_NOT_ADJACENT;
+ * on error both stay live as they were. */
 fa_status fa_merge(fa_allocator* allocator, fa_frames a, fa_frames b, fa_frames* out);
 
 /** Adds a region at run time (hot-plug, device memory). Errors:

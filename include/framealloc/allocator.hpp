@@ -4,7 +4,8 @@
 // (built-in) and heap-backed node storage, and per-CPU caches.
 //
 // Locking: `lock_` guards `engine_` and the storage switch. Per-CPU caches
-// have their own locks, always taken before `lock_`, never after. The heap
+// have their own locks (of the same Lock type, so an interrupt-masking Lock
+// masks there too), always taken before `lock_`, never after. The heap
 // hooks are never called with `lock_` held, so a heap that allocates frames
 // from this same allocator while it grows cannot deadlock.
 #pragma once
@@ -19,7 +20,8 @@
 #include "framealloc/config.hpp"
 #include "framealloc/detail/cpu_cache.hpp"
 #include "framealloc/detail/format.hpp"
-#include "framealloc/detail/range_engine.hpp"
+#include "framealloc/detail/frame_engine.hpp"
+#include "framealloc/detail/metadata_home.hpp"
 #include "framealloc/detail/request_rules.hpp"
 #include "framealloc/frames.hpp"
 #include "framealloc/hooks.hpp"
@@ -34,11 +36,12 @@ namespace detail {
 /// Heap-backed storage of an allocator. The owning variant frees it when the
 /// allocator dies; the eternal one has a trivial destructor so a global
 /// allocator needs no destructor registration (and so no run-time init code).
+template <typename Cache>
 struct HeapStorage {
     HeapHooks hooks;
     Node* nodes = nullptr;
     Index node_count = 0;
-    CpuCache* caches = nullptr;
+    Cache* caches = nullptr;
 
     void free_all() {
         if (nodes != nullptr) {
@@ -47,19 +50,20 @@ struct HeapStorage {
         }
         if (caches != nullptr) {
             for (unsigned i = 0; i < FRAMEALLOC_MAX_CPUS; ++i) {
-                caches[i].~CpuCache();
+                caches[i].~Cache();
             }
-            hooks.deallocate(hooks.context, caches, sizeof(CpuCache) * FRAMEALLOC_MAX_CPUS,
-                             alignof(CpuCache));
+            hooks.deallocate(hooks.context, caches, sizeof(Cache) * FRAMEALLOC_MAX_CPUS,
+                             alignof(Cache));
             caches = nullptr;
         }
     }
 };
-struct OwningHeapStorage : HeapStorage {
+template <typename Cache>
+struct OwningHeapStorage : HeapStorage<Cache> {
     constexpr OwningHeapStorage() = default;
     OwningHeapStorage(const OwningHeapStorage&) = delete;
     OwningHeapStorage& operator=(const OwningHeapStorage&) = delete;
-    ~OwningHeapStorage() { free_all(); }
+    ~OwningHeapStorage() { this->free_all(); }
 };
 
 }  // namespace detail
@@ -80,7 +84,7 @@ class BasicFrameAllocator final : public FrameOwner {
 
   public:
     /// Nodes kept spare in heap mode; growth is triggered below this.
-    static constexpr detail::Index kLowWater = 4 * detail::CpuCache::kSmallBatch;
+    static constexpr detail::Index kLowWater = 4 * detail::CpuCacheShape::kSmallBatch;
 
     constexpr BasicFrameAllocator() = default;
     BasicFrameAllocator(const BasicFrameAllocator&) = delete;
@@ -88,18 +92,44 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // ---------------------------------------------------------------- init
 
+    /// Bytes of metadata init() needs for these regions (an upper bound):
+    /// about 1.07 bits per usable frame plus a little per region. The general
+    /// pool's bookkeeping lives there, fixed for the allocator's life.
+    [[nodiscard]] static constexpr std::size_t metadata_bytes(
+        Span<const PhysicalMemoryRegion> free_regions,
+        Span<const PhysicalMemoryRegion> reserved_regions) {
+        std::size_t bytes = detail::FrameEngine::fixed_bytes();
+        for (const PhysicalMemoryRegion& r : free_regions) {
+            if (r.type == MemoryRegionType::kFree && !r.frames.is_empty()) {
+                bytes += detail::FrameEngine::piece_bytes(r.frames.start().number(),
+                                                          r.frames.end().number());
+            }
+        }
+        for (const PhysicalMemoryRegion& r : reserved_regions) {
+            if (r.type == MemoryRegionType::kReserved && !r.frames.is_empty()) {
+                bytes += detail::FrameEngine::split_bytes();
+            }
+        }
+        return bytes;
+    }
+
     /// Builds the allocator from the firmware's view of memory. Regions may be
     /// unsorted, overlapping, duplicated, empty; kUnknown ones are ignored;
-    /// reserved wins where they overlap free ones. Returns the function that
-    /// turns just-unmapped frames back into UnmappedFrames.
+    /// reserved wins where they overlap free ones. `metadata` is the memory
+    /// the allocator keeps its general-pool bookkeeping in, for its whole life
+    /// (at least metadata_bytes(free_regions, reserved_regions) bytes; any
+    /// surplus serves regions added later). Returns the function that turns
+    /// just-unmapped frames back into UnmappedFrames.
     /// Errors: kAlreadyInitialized; kBadRegion (a region whose type contradicts
     /// its list); kCapacityExhausted (more distinct regions than EarlyCapacity
-    /// allows). On error nothing changes and init may be called again.
+    /// allows, or `metadata` too small). On error nothing changes and init may
+    /// be called again.
     [[nodiscard]] Result<IntoUnmappedFrames> init(Span<const PhysicalMemoryRegion> free_regions,
-                                                  Span<const PhysicalMemoryRegion> reserved_regions)
+                                                  Span<const PhysicalMemoryRegion> reserved_regions,
+                                                  Span<std::byte> metadata)
         FRAMEALLOC_EXCLUDES(lock_) {
         LockGuard<Lock> guard(lock_);
-        Status st = init_locked(free_regions, reserved_regions);
+        Status st = init_locked(free_regions, reserved_regions, metadata);
         if (!st) {
             if (st.kind() != ErrorKind::kAlreadyInitialized) {
                 engine_.abort_init();
@@ -107,6 +137,26 @@ class BasicFrameAllocator final : public FrameOwner {
             return st.error();
         }
         return IntoUnmappedFrames(this);
+    }
+    /// init() with the metadata carved out of the usable memory itself: the
+    /// lowest metadata_bytes() of free frames inside `where`'s window (clear
+    /// of every reserved region) hold it, reached through `where`'s direct
+    /// map, and stay allocated for the allocator's life. The way a kernel
+    /// with a direct map sizes nothing by hand. Errors: those of init(), and
+    /// kCapacityExhausted when no free run in the window is large enough.
+    [[nodiscard]] Result<IntoUnmappedFrames> init_carving_metadata(
+        Span<const PhysicalMemoryRegion> free_regions,
+        Span<const PhysicalMemoryRegion> reserved_regions, const MetadataPlacement& where)
+        FRAMEALLOC_EXCLUDES(lock_);
+
+    /// init() with the metadata memory built into the allocator
+    /// (FRAMEALLOC_BUILTIN_METADATA bytes: enough for small machines and for
+    /// early boot; larger ones pass their own).
+    [[nodiscard]] Result<IntoUnmappedFrames> init(Span<const PhysicalMemoryRegion> free_regions,
+                                                  Span<const PhysicalMemoryRegion> reserved_regions)
+        FRAMEALLOC_EXCLUDES(lock_) {
+        return init(free_regions, reserved_regions,
+                    Span<std::byte>(builtin_metadata_, sizeof(builtin_metadata_)));
     }
 
     [[nodiscard]] bool is_initialized() const FRAMEALLOC_EXCLUDES(lock_) {
@@ -240,8 +290,8 @@ class BasicFrameAllocator final : public FrameOwner {
             }
             FramesIteratorRequest req;
             FrameRange<> chunk;
-            engine_.chunks(Pool::kGeneral).for_each([&](const detail::Node& n) {
-                chunk = FrameRange<>(frame_of(n.start), frame_of(n.end));
+            engine_.for_each_free_run(Pool::kGeneral, [&](std::uint64_t s, std::uint64_t e) {
+                chunk = FrameRange<>(frame_of(s), frame_of(e));
                 req = func(chunk);
                 return req.kind == FramesIteratorRequest::Kind::kNext;
             });
@@ -284,10 +334,14 @@ class BasicFrameAllocator final : public FrameOwner {
     // ------------------------------------------------------------- regions
 
     /// Adds a region at run time (memory hot-plug, a driver's device memory);
-    /// its frames become free in the pool of its type. Errors: kBadRegion
+    /// its frames become free in the pool of its type. The bitmap of a Free
+    /// region's frames comes from `metadata` when given (at least
+    /// metadata_bytes() of the region alone; kept for the allocator's life),
+    /// else from what init's metadata memory has left. Errors: kBadRegion
     /// (overlaps a known region, or type kUnknown), kZeroFrames (empty),
-    /// kCapacityExhausted, kNotInitialized.
-    [[nodiscard]] Status add_region(const PhysicalMemoryRegion& region) FRAMEALLOC_EXCLUDES(lock_);
+    /// kCapacityExhausted (no metadata or region node left), kNotInitialized.
+    [[nodiscard]] Status add_region(const PhysicalMemoryRegion& region,
+                                    Span<std::byte> metadata = {}) FRAMEALLOC_EXCLUDES(lock_);
 
     /// Takes `range` offline (hot-unplug): it must lie in one region and every
     /// frame of it must be free; otherwise nothing changes (kRegionBusy,
@@ -301,7 +355,7 @@ class BasicFrameAllocator final : public FrameOwner {
         if (!heap_mode() || cpu >= kMaxCpus) {
             return;
         }
-        detail::CpuCache& cache = heap_.caches[cpu];
+        Cache& cache = heap_.caches[cpu];
         cache.lock.lock();
         drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
         drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
@@ -321,36 +375,11 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // ------------------------------------------------------- observation
 
-    /// A consistent snapshot of the shared pool plus the per-CPU caches.
+    /// A consistent snapshot of the shared pool plus the per-CPU caches: taken
+    /// with every cache lock and the pool's lock held, so no frame moving
+    /// between the pool and a cache is counted twice or not at all.
     [[nodiscard]] FrameStats stats() const FRAMEALLOC_EXCLUDES(lock_) {
-        FrameStats st;
-        {
-            LockGuard<Lock> guard(lock_);
-            const auto g = engine_.stats(Pool::kGeneral);
-            const auto r = engine_.stats(Pool::kReserved);
-            st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest, {}};
-            st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest, {}};
-            // The size-class histogram: one pass over each pool's free chunks.
-            for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
-                PoolStats& ps = p == Pool::kGeneral ? st.general : st.reserved;
-                engine_.chunks(p).for_each([&](const detail::Node& n) {
-                    ps.count_free_chunk(n.size());
-                    return true;
-                });
-            }
-            st.nodes_capacity = engine_.nodes().capacity();
-            st.nodes_used = engine_.nodes().used();
-            st.nodes_reserved = engine_.nodes().reserved();
-        }
-        st.heap_mode = heap_mode();
-        if (st.heap_mode) {
-            for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-                st.cached_frames += heap_.caches[cpu].cached_frames();
-            }
-        }
-        st.general.free_frames += st.cached_frames;
-        st.general.allocated_frames = st.general.total_frames - st.general.free_frames;
-        return st;
+        return with_all_locked([&](bool caches) FRAMEALLOC_NO_TSA { return stats_locked(caches); });
     }
 
     /// Validates every invariant of the shared pool and the caches: free
@@ -361,7 +390,8 @@ class BasicFrameAllocator final : public FrameOwner {
     [[nodiscard]] Status check() const FRAMEALLOC_EXCLUDES(lock_);
 
     /// Writes a human-readable dump of the allocator's state, one line per
-    /// call of `out(const char* line)`.
+    /// call of `out(const char* line)`, all of it one snapshot (like stats()):
+    /// `out` runs with the allocator's locks held and must not call into it.
     template <typename Sink>
     void dump(Sink&& out) const FRAMEALLOC_EXCLUDES(lock_);
 
@@ -374,8 +404,12 @@ class BasicFrameAllocator final : public FrameOwner {
         }
         debug_check();
     }
-    [[nodiscard]] Status reserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_);
-    void unreserve_handles(std::uint32_t count) override FRAMEALLOC_EXCLUDES(lock_) {
+    [[nodiscard]] Status reserve_handles(std::uint32_t count, Pool pool) override
+        FRAMEALLOC_EXCLUDES(lock_);
+    void unreserve_handles(std::uint32_t count, Pool pool) override FRAMEALLOC_EXCLUDES(lock_) {
+        if (pool == Pool::kGeneral) {
+            return;  // general handles hold no bookkeeping
+        }
         {
             LockGuard<Lock> guard(lock_);
             engine_.nodes().unreserve(count);
@@ -388,7 +422,9 @@ class BasicFrameAllocator final : public FrameOwner {
 
   private:
     static constexpr unsigned kMaxCpus = FRAMEALLOC_MAX_CPUS;
-    using Engine = detail::RangeEngine;
+    using Engine = detail::FrameEngine;
+    // The cache locks are Locks too, so they mask whatever lock_ masks.
+    using Cache = detail::BasicCpuCache<Lock>;
 
     static constexpr Frame<> frame_of(std::uint64_t number) {
         return Frame<>::from_number(number).value();
@@ -398,7 +434,7 @@ class BasicFrameAllocator final : public FrameOwner {
     }
 
     Status init_locked(Span<const PhysicalMemoryRegion> free_regions,
-                       Span<const PhysicalMemoryRegion> reserved_regions)
+                       Span<const PhysicalMemoryRegion> reserved_regions, Span<std::byte> metadata)
         FRAMEALLOC_REQUIRES(lock_);
 
     static Result<std::uint64_t> frames_for_bytes(Optional<PhysicalAddress> address,
@@ -491,7 +527,7 @@ class BasicFrameAllocator final : public FrameOwner {
                        taken.kind() == ErrorKind::kAddressInUse)) {
             lock_all_caches();
             for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
-                detail::CpuCache& cache = heap_.caches[cpu];
+                Cache& cache = heap_.caches[cpu];
                 drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
                 drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
             }
@@ -503,17 +539,29 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // Every per-CPU cache lock, in CPU order (the analysis cannot follow a
     // loop of locks, hence no annotations). Taken before lock_, like any
-    // cache lock.
+    // cache lock; released in the reverse order, so a lock that saves and
+    // restores the interrupt state unmasks only when the last one goes.
     void lock_all_caches() const FRAMEALLOC_NO_TSA {
         for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
             heap_.caches[cpu].lock.lock();
         }
     }
     void unlock_all_caches() const FRAMEALLOC_NO_TSA {
-        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+        for (unsigned cpu = kMaxCpus; cpu-- > 0;) {
             heap_.caches[cpu].lock.unlock();
         }
     }
+
+    // Runs `f(caches)` with every cache lock (in heap mode; `caches` says
+    // so) and lock_ held: nothing moves between the pool and a cache while
+    // it looks, so what it sees is one instant of the whole allocator. `f`
+    // must return a value and must not call into the allocator.
+    template <typename F>
+    auto with_all_locked(F&& f) const FRAMEALLOC_NO_TSA;
+
+    // The counts behind stats(); the caller holds lock_ and, when `caches`,
+    // every cache lock.
+    FrameStats stats_locked(bool caches) const FRAMEALLOC_REQUIRES(lock_);
 
     // Frees to the shared pool. Out of line (like the refills and drains
     // below) so the per-CPU fast paths that fall back to it stay small leaf
@@ -545,7 +593,7 @@ class BasicFrameAllocator final : public FrameOwner {
         grow_nodes();
     }
 
-    static constexpr std::uint64_t kHuge = detail::CpuCache::kHugeFrames;
+    static constexpr std::uint64_t kHuge = detail::CpuCacheShape::kHugeFrames;
 
     // Which per-CPU cache can serve a request: a single frame, or one 2 MiB
     // block (alignment at most 2 MiB, no boundary below it), with no window.
@@ -603,20 +651,21 @@ class BasicFrameAllocator final : public FrameOwner {
 
     // Fills an empty small cache (its lock held): one contiguous batch when a
     // chunk has room, else whatever single frames there are.
-    [[gnu::noinline]] void refill_small(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
-    [[gnu::noinline]] void refill_huge(detail::CpuCache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void refill_small(Cache& cache) FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void refill_huge(Cache& cache) FRAMEALLOC_EXCLUDES(lock_);
 
     // Returns the `count` oldest entries of a cache (its lock held) to the
     // shared pool, merged into runs so each run costs one tree update.
-    [[gnu::noinline]] void drain_small(detail::CpuCache& cache, std::uint32_t count)
+    [[gnu::noinline]] void drain_small(Cache& cache, std::uint32_t count)
         FRAMEALLOC_EXCLUDES(lock_);
-    [[gnu::noinline]] void drain_huge(detail::CpuCache& cache, std::uint32_t count)
-        FRAMEALLOC_EXCLUDES(lock_);
+    [[gnu::noinline]] void drain_huge(Cache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
 
     mutable Lock lock_;
-    detail::RangeEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
+    detail::FrameEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
     detail::Node early_[EarlyCapacity + 1] = {};
-    std::conditional_t<kEternal, detail::HeapStorage, detail::OwningHeapStorage> heap_;
+    alignas(64) std::byte builtin_metadata_[FRAMEALLOC_BUILTIN_METADATA] = {};
+    std::conditional_t<kEternal, detail::HeapStorage<Cache>, detail::OwningHeapStorage<Cache>>
+        heap_;
     std::atomic<bool> heap_mode_{false};
     std::atomic<bool> growing_{false};
     bool moving_ FRAMEALLOC_GUARDED_BY(lock_) = false;

@@ -81,6 +81,18 @@ struct AllocRequest {
     }
 };
 
+/// Where init_carving_metadata() may put the allocator's metadata, and how
+/// the kernel reaches it there.
+struct MetadataPlacement {
+    /// The metadata's virtual address is its physical address plus this
+    /// (0 for an identity map, the direct map's base otherwise).
+    std::uint64_t direct_map_offset = 0;
+    /// The metadata lies inside [lowest, highest]: memory the kernel can
+    /// already reach at init. The default keeps it off page 0.
+    PhysicalAddress lowest = PhysicalAddress::new_canonical(Page4K::kBytes);
+    PhysicalAddress highest = PhysicalAddress::new_canonical(PhysicalAddress::kMax);
+};
+
 /// Bookkeeping postponed by allocate_frames_deferred(): growing the node
 /// storage from the heap. It runs when destroyed (or at run()), so a caller
 /// that is itself the heap chooses the moment, outside its own lock.
@@ -179,6 +191,9 @@ struct FrameStats {
     std::uint32_t nodes_capacity = 0;
     std::uint32_t nodes_used = 0;
     std::uint32_t nodes_reserved = 0;
+    /// Metadata memory the general pool's bookkeeping occupies, in bytes;
+    /// fixed at init.
+    std::uint64_t metadata_bytes = 0;
     bool heap_mode = false;
 
     /// Fragmentation of the general pool, 0..1000: 1000 * (1 - largest free

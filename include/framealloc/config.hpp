@@ -13,6 +13,13 @@
 #define FRAMEALLOC_EARLY_CAPACITY 256
 #endif
 
+/// Bytes of metadata memory built into every frame allocator, used by the
+/// two-argument init(). 64 KiB covers about 1.9 GiB of usable memory; larger
+/// machines pass their own memory to init() (see metadata_bytes()).
+#ifndef FRAMEALLOC_BUILTIN_METADATA
+#define FRAMEALLOC_BUILTIN_METADATA 65536
+#endif
+
 /// Highest CPU id (exclusive) the per-CPU fast path serves. CPU ids at or above
 /// it use the shared pool directly.
 #ifndef FRAMEALLOC_MAX_CPUS

@@ -34,13 +34,18 @@ class FrameOwner {
         (void)last;
         (void)pool;
     }
-    /// Promises `count` more bookkeeping nodes to new handles (a split).
-    [[nodiscard]] virtual Status reserve_handles(std::uint32_t count) {
+    /// Promises the bookkeeping `count` more handles of `pool` need (a split).
+    [[nodiscard]] virtual Status reserve_handles(std::uint32_t count, Pool pool) {
         (void)count;
+        (void)pool;
         return make_error(ErrorKind::kForeignHandle, "handle has no allocator");
     }
-    /// Releases `count` promised nodes (a merge, or frames handed to page tables).
-    virtual void unreserve_handles(std::uint32_t count) { (void)count; }
+    /// Releases what `count` handles of `pool` held (a merge, or frames handed
+    /// to page tables).
+    virtual void unreserve_handles(std::uint32_t count, Pool pool) {
+        (void)count;
+        (void)pool;
+    }
     /// Checks that 4K frames [first, last] are allocated (none free, all in one
     /// pool's regions) and promises a node to a new handle for them.
     [[nodiscard]] virtual Result<Pool> adopt_frames(std::uint64_t first, std::uint64_t last) {
@@ -153,9 +158,16 @@ class Frames {
             *this = std::move(other);
             return {};
         }
-        if (owner_ != other.owner_ || pool_ != other.pool_) {
+        if (&other == this) {
+            return make_error(ErrorKind::kInvalidArgument, "merge: a handle merged with itself");
+        }
+        if (owner_ != other.owner_) {
+            return make_error(ErrorKind::kForeignHandle,
+                              "merge: the other handle belongs to a different allocator");
+        }
+        if (pool_ != other.pool_) {
             return make_error(ErrorKind::kNotAdjacent,
-                              "merge: the handles belong to different allocators or pools");
+                              "merge: the frames lie in different pools, never adjacent in one");
         }
         const auto after_this = range_.end().checked_add(1);
         const auto after_other = other.range_.end().checked_add(1);
@@ -167,7 +179,7 @@ class Frames {
             return make_error(ErrorKind::kNotAdjacent, "merge: the frames are not contiguous");
         }
         other.forget();
-        owner_->unreserve_handles(1);
+        owner_->unreserve_handles(1, pool_);
         return {};
     }
 
@@ -185,7 +197,7 @@ class Frames {
         if (at > range_.end()) {
             return FramesPair<S, P>{take(), Frames()};
         }
-        FRAMEALLOC_TRY(owner_->reserve_handles(1));
+        FRAMEALLOC_TRY(owner_->reserve_handles(1, pool_));
         FramesPair<S, P> parts{piece(range_.start(), at - 1), piece(at, range_.end())};
         forget();
         return parts;
@@ -203,7 +215,7 @@ class Frames {
         const bool has_after = middle.end() < range_.end();
         const std::uint32_t extra = (has_before ? 1U : 0U) + (has_after ? 1U : 0U);
         if (extra != 0) {
-            FRAMEALLOC_TRY(owner_->reserve_handles(extra));
+            FRAMEALLOC_TRY(owner_->reserve_handles(extra, pool_));
         }
         SplitFrames<S, P> parts{has_before ? piece(range_.start(), middle.start() - 1) : Frames(),
                                 piece(middle.start(), middle.end()),
@@ -253,7 +265,7 @@ class Frames {
     FrameRange<P> into_page_table() && requires(S == MemoryState::kMapped) {
         const FrameRange<P> range = range_;
         if (!is_empty()) {
-            owner_->unreserve_handles(1);
+            owner_->unreserve_handles(1, pool_);
         }
         forget();
         return range;
@@ -313,7 +325,7 @@ class Frames {
         }
         if constexpr (S == MemoryState::kMapped) {
             framealloc_panic("framealloc: a non-empty MappedFrames was destroyed; unmap it first");
-            owner_->unreserve_handles(1);  // the frames stay allocated: still mapped
+            owner_->unreserve_handles(1, pool_);  // the frames stay allocated: still mapped
         } else {
             const std::uint64_t first = range_.start().number() * P::kFrames4K;
             const std::uint64_t last = (range_.end().number() + 1) * P::kFrames4K - 1;

@@ -25,6 +25,13 @@ inline constinit GlobalFrameAllocator g_default_frame_allocator{};
     Span<const PhysicalMemoryRegion> reserved_regions) {
     return default_frame_allocator().init(free_regions, reserved_regions);
 }
+/// init() with the metadata carved out of the free memory (see
+/// BasicFrameAllocator::init_carving_metadata).
+[[nodiscard]] inline Result<IntoUnmappedFrames> init_carving_metadata(
+    Span<const PhysicalMemoryRegion> free_regions,
+    Span<const PhysicalMemoryRegion> reserved_regions, const MetadataPlacement& where) {
+    return default_frame_allocator().init_carving_metadata(free_regions, reserved_regions, where);
+}
 [[nodiscard]] inline Result<DeferredAllocation> allocate_frames_deferred(
     Optional<PhysicalAddress> address, std::uint64_t num_frames) {
     return default_frame_allocator().allocate_frames_deferred(address, num_frames);

@@ -110,9 +110,16 @@ class AllocatedPages {
             *this = std::move(other);
             return {};
         }
-        if (owner_ != other.owner_ || pool_ != other.pool_) {
+        if (&other == this) {
+            return make_error(ErrorKind::kInvalidArgument, "merge: a handle merged with itself");
+        }
+        if (owner_ != other.owner_) {
+            return make_error(ErrorKind::kForeignHandle,
+                              "merge: the other handle belongs to a different allocator");
+        }
+        if (pool_ != other.pool_) {
             return make_error(ErrorKind::kNotAdjacent,
-                              "merge: the pages belong to different allocators or pools");
+                              "merge: the pages lie in different pools, never adjacent in one");
         }
         const auto after_this = range_.end().checked_add(1);
         const auto after_other = other.range_.end().checked_add(1);

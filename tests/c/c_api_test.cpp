@@ -220,6 +220,29 @@ TEST_F(CApi, InitRefusesBadInputAndStaysRetryable) {
     EXPECT_EQ(fa_check(fa_), FA_OK) << "scratch use of the table left it inconsistent";
 }
 
+// fa_init() converts regions in the live-range table's slots; a region
+// rejected after others were converted must not leave them looking live.
+TEST_F(CApi, FailedInitLeavesNoStaleRangesAndARetryWorks) {
+    const fa_region bad[] = {{0x100000, 0x1000, FA_REGION_FREE},
+                             {0x200000, 0x1000, FA_REGION_FREE},
+                             {0xfffffffffffff000ULL, 0x2000, FA_REGION_FREE}};
+    EXPECT_EQ(fa_init(fa_, bad, 3), FA_ERR_OVERFLOW);
+    const fa_region bad_type[] = {{0x100000, 0x1000, FA_REGION_FREE},
+                                  {0x300000, 0x1000, FA_REGION_RESERVED},
+                                  {0x400000, 0x1000, static_cast<fa_region_type>(9)}};
+    EXPECT_EQ(fa_init(fa_, bad_type, 3), FA_ERR_BAD_REGION);
+    EXPECT_EQ(stats().live_ranges, 0U);
+    const fa_region good = {0x100000, 0x100000, FA_REGION_FREE};
+    ASSERT_EQ(fa_init(fa_, &good, 1), FA_OK);
+    EXPECT_EQ(fa_check(fa_), FA_OK) << "a failed init left region bytes in the table";
+    EXPECT_EQ(stats().live_ranges, 0U);
+    EXPECT_EQ(stats().general.free_frames, 0x100U);
+    fa_frames f{};
+    ASSERT_EQ(fa_allocate_frames(fa_, 0x100, &f), FA_OK);
+    EXPECT_EQ(fa_free(fa_, f), FA_OK);
+    EXPECT_EQ(fa_check(fa_), FA_OK);
+}  // the fixture's fa_destroy() must not touch a stale slot
+
 TEST_F(CApi, InitWithNoRegionsLeavesNothingToAllocate) {
     EXPECT_EQ(fa_init(fa_, nullptr, 0), FA_OK);
     fa_frames f{};
@@ -382,6 +405,31 @@ TEST_F(CApi, FullEarlyTableRefusesWithoutAllocating) {
     EXPECT_EQ(stats().general.allocated_frames, 0U);
 }
 
+// A full table is a reason to refuse a split that would work, not one that
+// could never work: a bad split point or a foreign range says so.
+TEST_F(CApi, SplitInAFullTableNamesTheRealCause) {
+    init();
+    std::vector<fa_frames> live;
+    fa_frames f{};
+    while (fa_allocate_frames(fa_, 2, &f) == FA_OK) {
+        live.push_back(f);
+    }
+    ASSERT_FALSE(live.empty());
+    const fa_frames x = live.front();
+    fa_frames a{};
+    fa_frames b{};
+    EXPECT_EQ(fa_split(fa_, x, x.start_frame, &a, &b), FA_ERR_OUT_OF_RANGE);
+    EXPECT_EQ(fa_split(fa_, x, x.start_frame + 2, &a, &b), FA_ERR_OUT_OF_RANGE);
+    EXPECT_EQ(fa_split(fa_, fa_frames{x.start_frame, 1}, x.start_frame + 1, &a, &b),
+              FA_ERR_FOREIGN_HANDLE);
+    EXPECT_EQ(fa_split(fa_, x, x.start_frame + 1, &a, &b), FA_ERR_CAPACITY_EXHAUSTED);
+    EXPECT_EQ(stats().live_ranges, live.size()) << "a refused split lost a range";
+    for (const fa_frames& y : live) {
+        EXPECT_EQ(fa_free(fa_, y), FA_OK);
+    }
+    EXPECT_EQ(fa_check(fa_), FA_OK);
+}
+
 TEST_F(CApi, HeapModeGrowsTheTableAndGivesEveryByteBack) {
     init();
     fa_heap_hooks hooks = heap_.hooks();
@@ -446,7 +494,8 @@ TEST_F(CApi, SplitAndMergeKeepTheTableExact) {
     fa_frames merged{};
     EXPECT_EQ(fa_merge(fa_, a, other, &merged), FA_ERR_NOT_ADJACENT);
     EXPECT_EQ(fa_merge(fa_, a, fa_frames{999, 1}, &merged), FA_ERR_FOREIGN_HANDLE);
-    EXPECT_EQ(fa_merge(fa_, a, a, &merged), FA_ERR_FOREIGN_HANDLE);
+    EXPECT_EQ(fa_merge(fa_, a, a, &merged), FA_ERR_INVALID_ARGUMENT)
+        << "a live range merged with itself is a bad argument, not a foreign range";
     EXPECT_EQ(stats().live_ranges, 3U) << "a failed merge lost a range";
     ASSERT_EQ(fa_merge(fa_, b, a, &merged), FA_OK);
     EXPECT_EQ(merged.start_frame, f.start_frame);

@@ -180,9 +180,25 @@ TEST(Coalescing, AnyFreeOrderLeavesOneChunkPerRegion) {
     }
 }
 
-TEST(EarlyCapacity, ExhaustionIsAnErrorAndNoFrameIsLost) {
+TEST(EarlyCapacity, GeneralPoolNeverRunsOutOfBookkeeping) {
+    using Small = BasicFrameAllocator<SpinLock, 4>;
+    auto a = make_allocator<Small>({frames(0, 99)});
+    std::vector<AllocatedFrames<>> held;
+    for (int i = 0; i < 50; ++i) {  // every other frame: 50 handles, 50 free pieces
+        auto f = a->allocate_frames_at(frame(2 * i + 1).start_address(), 1);
+        ASSERT_TRUE(f) << f.error().message;
+        held.push_back(std::move(f.value()));
+    }
+    EXPECT_EQ(a->stats().general.free_chunks, 50U);
+    EXPECT_CHECK_OK(*a);
+    held.clear();
+    EXPECT_EQ(a->stats().general.free_frames, 100U);
+    EXPECT_EQ(a->stats().general.free_chunks, 1U);
+}
+
+TEST(EarlyCapacity, ReservedPoolExhaustionIsAnErrorAndNoFrameIsLost) {
     using Small = BasicFrameAllocator<SpinLock, 6>;
-    auto a = make_allocator<Small>({frames(0, 99)});  // 1 region + 1 chunk
+    auto a = make_allocator<Small>({}, {frames(0, 99, MemoryRegionType::kReserved)});
     std::vector<AllocatedFrames<>> held;
     Result<AllocatedFrames<>> last = make_error(ErrorKind::kInvalidArgument, "");
     for (int i = 0; i < 10; ++i) {
@@ -199,10 +215,10 @@ TEST(EarlyCapacity, ExhaustionIsAnErrorAndNoFrameIsLost) {
     for (auto& h : held) {
         held_frames += h.size_in_frames();
     }
-    EXPECT_EQ(a->stats().general.free_frames + held_frames, 100U);
+    EXPECT_EQ(a->stats().reserved.free_frames + held_frames, 100U);
     held.clear();  // every free needs bookkeeping: it must always succeed
-    EXPECT_EQ(a->stats().general.free_frames, 100U);
-    EXPECT_EQ(a->stats().general.free_chunks, 1U);
+    EXPECT_EQ(a->stats().reserved.free_frames, 100U);
+    EXPECT_EQ(a->stats().reserved.free_chunks, 1U);
     EXPECT_CHECK_OK(*a);
 }
 

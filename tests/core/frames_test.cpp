@@ -1,6 +1,7 @@
 // Frame handles: uniqueness, RAII return by state, the allowed transitions,
 // merge and split (including their failures, which must lose nothing),
 // iteration, ordering, and page-size conversion.
+#include <string>
 #include <type_traits>
 
 #include "test_support.hpp"
@@ -145,8 +146,18 @@ TEST_F(FramesTest, MergeRefusesHandlesOfDifferentPoolsOrAllocators) {
     auto other = make_allocator({frames(0x200, 0x2ff)});
     auto foreign = other->allocate_frames_at(frame(0x200).start_address(), 1);
     ASSERT_TRUE(foreign);
-    EXPECT_EQ(general.merge(foreign.value()).kind(), ErrorKind::kNotAdjacent);
+    const Status st = general.merge(foreign.value());
+    EXPECT_EQ(st.kind(), ErrorKind::kForeignHandle);
+    EXPECT_NE(std::string(st.error().message).find("different allocator"), std::string::npos);
     EXPECT_EQ(foreign->size_in_frames(), 1U);
+}
+
+TEST_F(FramesTest, MergeWithItselfIsAnInvalidArgumentAndChangesNothing) {
+    auto a = take(0x100, 4);
+    const Status st = a.merge(a);
+    EXPECT_EQ(st.kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(a.start().number(), 0x100U);
+    EXPECT_EQ(a.size_in_frames(), 4U);
 }
 
 TEST_F(FramesTest, MergeWithEmptyHandlesSucceeds) {
@@ -217,10 +228,13 @@ TEST_F(FramesTest, SplitPiecesReturnIndependentlyAndCoalesce) {
     EXPECT_EQ(alloc_->stats().general.free_chunks, 1U) << "returned pieces must coalesce";
 }
 
-TEST_F(FramesTest, SplitFailsCleanlyWhenBookkeepingIsExhausted) {
-    auto small = make_allocator<BasicFrameAllocator<SpinLock, 4>>({frames(0, 99)});
+// Reserved-pool handles hold a bookkeeping node each; general ones none.
+TEST_F(FramesTest, SplitOfAReservedHandleFailsCleanlyWhenNodesAreExhausted) {
+    auto small = make_allocator<BasicFrameAllocator<SpinLock, 4>>(
+        {}, {frames(0, 99, MemoryRegionType::kReserved)});
     auto h = small->allocate_frames_at(addr(0), 10);  // 1 region + 1 chunk + 1 handle = 3 of 4
     ASSERT_TRUE(h);
+    EXPECT_EQ(h->pool(), Pool::kReserved);
     auto first = h->split_at(frame(5));  // needs a 4th node: fine
     ASSERT_TRUE(first);
     auto again = first->first.split_at(frame(2));  // a 5th: refused
@@ -229,7 +243,26 @@ TEST_F(FramesTest, SplitFailsCleanlyWhenBookkeepingIsExhausted) {
     EXPECT_EQ(first->first.size_in_frames(), 5U);
     first->first = AllocatedFrames<>();
     first->second = AllocatedFrames<>();
+    EXPECT_EQ(small->stats().reserved.free_frames, 100U);
+    EXPECT_CHECK_OK(*small);
+}
+
+TEST_F(FramesTest, SplitOfAGeneralHandleNeverNeedsBookkeeping) {
+    auto small = make_allocator<BasicFrameAllocator<SpinLock, 4>>({frames(0, 99)});
+    auto h = small->allocate_frames_at(addr(0), 100);
+    ASSERT_TRUE(h);
+    std::vector<AllocatedFrames<>> pieces;
+    for (std::uint64_t f = 1; f < 100; ++f) {  // 100 single-frame handles from 4 nodes
+        auto parts = h->split_at(frame(f));
+        ASSERT_TRUE(parts) << parts.error().message;
+        pieces.push_back(std::move(parts->first));
+        *h = std::move(parts->second);
+    }
+    EXPECT_EQ(small->stats().nodes_reserved, 0U);
+    pieces.clear();
+    *h = AllocatedFrames<>();
     EXPECT_EQ(small->stats().general.free_frames, 100U);
+    EXPECT_EQ(small->stats().general.free_chunks, 1U);
     EXPECT_CHECK_OK(*small);
 }
 

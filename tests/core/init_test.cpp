@@ -125,3 +125,79 @@ TEST(Init, OperationsBeforeInitReportNotInitialized) {
 
 }  // namespace
 }  // namespace framealloc::test
+
+namespace framealloc::test {
+namespace {
+
+// "Physical memory" for the carving tests: a host buffer standing in for RAM
+// from physical address kRamBase, reached through a direct-map offset.
+constexpr std::uint64_t kRamBase = 0x100000;
+constexpr std::uint64_t kRamBytes = 64ULL << 20;
+
+struct FakeRam {
+    std::unique_ptr<std::byte[]> bytes{new std::byte[kRamBytes + Page4K::kBytes]};
+    MetadataPlacement placement() const {
+        // Page-aligned, like real memory, so frame offsets carry over.
+        const auto host = (reinterpret_cast<std::uintptr_t>(bytes.get()) + Page4K::kBytes - 1) &
+                          ~(std::uintptr_t{Page4K::kBytes} - 1);
+        MetadataPlacement p;
+        p.direct_map_offset = host - kRamBase;
+        return p;
+    }
+};
+
+TEST(InitCarvingMetadata, MetadataTakesTheLowestFreeFramesAndKeepsThem) {
+    FakeRam ram;
+    const std::vector free{free_bytes(kRamBase, kRamBytes)};
+    const std::vector reserved{reserved_bytes(kRamBase, 0x3000)};  // the first three frames
+    FrameAllocator a;
+    ASSERT_TRUE(a.init_carving_metadata(free, reserved, ram.placement()));
+    const std::uint64_t need = (FrameAllocator::metadata_bytes(free, reserved) + 4095) / 4096;
+    const FrameStats st = a.stats();
+    EXPECT_EQ(st.general.total_frames, kRamBytes / 4096 - 3);
+    EXPECT_EQ(st.general.allocated_frames, need);  // the metadata's own frames
+    // They follow the reserved frames directly and are not handed out again.
+    EXPECT_EQ(a.allocate_frames_at(addr(kRamBase + 0x3000), 1).kind(), ErrorKind::kAddressInUse);
+    EXPECT_EQ(a.allocate_frames_at(addr(kRamBase + 0x3000 + (need - 1) * 4096), 1).kind(),
+              ErrorKind::kAddressInUse);
+    auto after = a.allocate_frames_at(addr(kRamBase + 0x3000 + need * 4096), 1);
+    EXPECT_TRUE(after);
+    auto rest = a.allocate_frames(st.general.free_frames - 1);
+    EXPECT_TRUE(rest) << "every other usable frame is still there";
+    EXPECT_CHECK_OK(a);
+}
+
+TEST(InitCarvingMetadata, AWindowWithNoRoomIsRefusedAndLeavesTheAllocatorUntouched) {
+    FakeRam ram;
+    const std::vector free{free_bytes(kRamBase, kRamBytes)};
+    MetadataPlacement tight = ram.placement();
+    tight.lowest = addr(kRamBase);
+    tight.highest = addr(kRamBase + 4095);  // one frame: far too small
+    FrameAllocator a;
+    auto r = a.init_carving_metadata(free, {}, tight);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::kCapacityExhausted);
+    EXPECT_FALSE(a.is_initialized());
+    EXPECT_TRUE(a.init_carving_metadata(free, {}, ram.placement()));
+}
+
+TEST(InitMetadata, TooLittleMetadataIsRefusedAndInitCanBeRetried) {
+    const std::vector free{free_bytes(0, 4ULL << 30)};
+    FrameAllocator a;
+    const std::size_t need = FrameAllocator::metadata_bytes(free, {});
+    EXPECT_GT(need, std::size_t{FRAMEALLOC_BUILTIN_METADATA});
+    auto r = a.init(free, {});  // the built-in memory is too small for 4 GiB
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::kCapacityExhausted);
+    EXPECT_FALSE(a.is_initialized());
+    std::vector<std::byte> meta(need);
+    ASSERT_TRUE(a.init(free, {}, meta));
+    EXPECT_EQ(a.stats().general.free_frames, (4ULL << 30) / 4096);
+    EXPECT_EQ(a.stats().metadata_bytes, need);
+    // About 1.07 bits per frame, whatever the allocations do later.
+    EXPECT_LT(static_cast<double>(need) * 8 / static_cast<double>((4ULL << 30) / 4096), 1.15);
+    EXPECT_CHECK_OK(a);
+}
+
+}  // namespace
+}  // namespace framealloc::test

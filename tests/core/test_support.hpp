@@ -50,7 +50,8 @@ template <typename A = FrameAllocator>
 std::unique_ptr<A> make_allocator(const std::vector<PhysicalMemoryRegion>& free_regions,
                                   const std::vector<PhysicalMemoryRegion>& reserved_regions = {}) {
     auto a = std::make_unique<A>();
-    auto r = a->init(free_regions, reserved_regions);
+    auto r = a->init(free_regions, reserved_regions,
+                     hosted_metadata(A::metadata_bytes(free_regions, reserved_regions)));
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
     return a;
 }

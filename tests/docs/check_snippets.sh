@@ -5,6 +5,8 @@
 #
 #   <!-- snippet: wrap=NAME -->        tests/docs/snippets/NAME.{cpp,c}
 #   <!-- snippet: skip REASON -->      not compilable on purpose (REASON required)
+#   <!-- compiled: firmware-init -->   skipped here: firmware_snippets_test.cpp
+#                                      extracts, compiles and runs these blocks
 #   <!-- snippet: ldscript -->         (an ```ld block) a linker script: a kernel
 #                                      built with the kernel flags is linked with it by ld
 #
@@ -56,6 +58,8 @@ for md in "$src/README.md" "$src"/docs/*.md; do
     }
     other { next }
     inside { print >> file; next }
+    # Blocks another test extracts and runs as written (tests/docs/CMakeLists.txt).
+    /^<!-- compiled: firmware-init -->/ { note = "skip compiled and run by docs.DocsFirmwareInit.* (firmware_snippets_test.cpp)"; next }
     /^<!-- snippet:/ { note = $0; sub(/^<!-- snippet:[ ]*/, "", note); sub(/[ ]*-->.*$/, "", note); next }
     /^[ \t]*$/ { next }
     { note = "" }

@@ -45,9 +45,16 @@ std::unique_ptr<Alloc> make_allocator(std::vector<PhysicalMemoryRegion> free,
                                       std::vector<PhysicalMemoryRegion> reserved = {}) {
     auto alloc = std::make_unique<Alloc>();
     auto init = alloc->init(Span<const PhysicalMemoryRegion>(free),
-                            Span<const PhysicalMemoryRegion>(reserved));
+                            Span<const PhysicalMemoryRegion>(reserved),
+                            hosted_metadata(Alloc::metadata_bytes(free, reserved)));
     EXPECT_TRUE(init.has_value()) << (init ? "" : init.error().message);
     return alloc;
+}
+
+/// Metadata memory for hot-plugging `region` (kept until the test ends).
+inline Span<std::byte> metadata_for(const PhysicalMemoryRegion& region) {
+    return hosted_metadata(
+        FrameAllocator::metadata_bytes(Span<const PhysicalMemoryRegion>(&region, 1), {}));
 }
 
 /// The same, moved to heap storage (per-CPU caches on).

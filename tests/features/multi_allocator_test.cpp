@@ -57,7 +57,7 @@ TEST(MultiAllocator, AdjacentHandlesOfDifferentAllocatorsDoNotMerge) {
     auto first1 = m.node1->allocate_frames_at(phys(64 * kMiB), 1);
     ASSERT_TRUE(last0);
     ASSERT_TRUE(first1);
-    EXPECT_EQ(last0->merge(first1.value()).kind(), ErrorKind::kNotAdjacent);
+    EXPECT_EQ(last0->merge(first1.value()).kind(), ErrorKind::kForeignHandle);
     EXPECT_EQ(last0->size_in_frames(), 1U);
     EXPECT_EQ(first1->size_in_frames(), 1U);
     EXPECT_EQ(first1->owner(), m.node1.get());

@@ -288,7 +288,7 @@ TEST(PageAllocator, TwoPageAllocatorsAndAFrameAllocatorSideBySide) {
     ASSERT_TRUE(f);
     EXPECT_EQ(a->owner(), space_a.get());
     EXPECT_EQ(b->owner(), space_b.get());
-    EXPECT_EQ(a->merge(b.value()).kind(), ErrorKind::kNotAdjacent);
+    EXPECT_EQ(a->merge(b.value()).kind(), ErrorKind::kForeignHandle);
     b = AllocatedPages<>();
     EXPECT_EQ(space_a->stats().general.allocated_pages, 4U);
     EXPECT_EQ(space_b->stats().general.allocated_pages, 0U);

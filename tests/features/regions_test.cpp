@@ -15,7 +15,8 @@ TEST(Regions, HotPluggedRegionServesLaterAllocations) {
     ASSERT_TRUE(all);
     EXPECT_EQ(alloc->allocate_frames(8).kind(), ErrorKind::kOutOfMemory);
 
-    ASSERT_TRUE(alloc->add_region(free_region(8 * kGiB, 128 * kFrame)).ok());
+    const PhysicalMemoryRegion plugged = free_region(8 * kGiB, 128 * kFrame);
+    ASSERT_TRUE(alloc->add_region(plugged, metadata_for(plugged)).ok());
     auto more = alloc->allocate_frames(8);
     ASSERT_TRUE(more);
     EXPECT_GE(more->start_address().value(), 8 * kGiB);
@@ -28,7 +29,8 @@ TEST(Regions, HotPluggedRegionServesLaterAllocations) {
 TEST(Regions, HotPlugInHeapModeAndAdjacentToAnExistingRegion) {
     auto alloc = make_heap_allocator({free_region(kMiB, kMiB)});
     // Directly after the first region: one free chunk of 512 frames results.
-    ASSERT_TRUE(alloc->add_region(free_region(2 * kMiB, kMiB)).ok());
+    const PhysicalMemoryRegion next = free_region(2 * kMiB, kMiB);
+    ASSERT_TRUE(alloc->add_region(next, metadata_for(next)).ok());
     auto run = alloc->allocate_frames_at(phys(kMiB), 512);
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(alloc->stats().general.total_frames, 512U);
@@ -136,7 +138,7 @@ TEST(Regions, OfflineCountsFramesInPerCpuCachesAsFree) {
 TEST(Regions, HotPlugThenOfflineRoundTrip) {
     auto alloc = make_heap_allocator({free_region(kMiB, kMiB)});
     const PhysicalMemoryRegion dimm = free_region(32 * kGiB, 2 * kGiB);
-    ASSERT_TRUE(alloc->add_region(dimm).ok());
+    ASSERT_TRUE(alloc->add_region(dimm, metadata_for(dimm)).ok());
     {
         auto huge = alloc->allocate_huge<Page1G>();
         ASSERT_TRUE(huge);

@@ -207,10 +207,11 @@ class Episode {
         }
     }
 
-    std::uint64_t live_handles() const {
+    std::uint64_t live_handles(Pool pool) const {
         std::uint64_t n = 0;
         for (const Handle& h : held_) {
-            n += empty(h) ? 0 : 1;
+            n += (!empty(h) && std::visit([](const auto& x) { return x.pool(); }, h) == pool) ? 1
+                                                                                              : 0;
         }
         return n;
     }
@@ -264,14 +265,17 @@ class Episode {
             if (!bad.empty() || !seen) {
                 mismatch("free chunk list differs", bad, "the model's free runs");
             }
-            const std::uint64_t nodes = gr.size() + rr.size() +
-                                        m_.region_runs(Pool::kGeneral).size() +
+            // General free state lives in the bitmap: nodes hold the regions
+            // and the reserved pool's chunks only.
+            const std::uint64_t nodes = rr.size() + m_.region_runs(Pool::kGeneral).size() +
                                         m_.region_runs(Pool::kReserved).size();
-            expect_eq(s.nodes_used, nodes, "bookkeeping nodes in use (regions + chunks)");
-            expect_eq(s.nodes_reserved, live_handles(), "nodes reserved (one per live handle)");
-        } else if (s.nodes_reserved < live_handles()) {
-            mismatch("fewer reserved nodes than live handles", std::to_string(s.nodes_reserved),
-                     std::to_string(live_handles()));
+            expect_eq(s.nodes_used, nodes, "bookkeeping nodes in use (regions + reserved chunks)");
+            expect_eq(s.nodes_reserved, live_handles(Pool::kReserved),
+                      "nodes reserved (one per live reserved-pool handle)");
+        } else if (s.nodes_reserved < live_handles(Pool::kReserved)) {
+            mismatch("fewer reserved nodes than live reserved-pool handles",
+                     std::to_string(s.nodes_reserved),
+                     std::to_string(live_handles(Pool::kReserved)));
         }
     }
 
@@ -507,8 +511,19 @@ class Episode {
         }
         describe("init(%zu free, %zu reserved)", free_regions.size(), reserved_regions.size());
         const Expect e = m_.expect_init(free_regions, reserved_regions);
+        // Metadata for the init regions, plus room for regions added later
+        // anywhere in the universe.
+        const PhysicalMemoryRegion universe(
+            FrameRange<>(Frame<>::from_number(m_.base()).value(),
+                         Frame<>::from_number(m_.end() - 1).value()),
+            MemoryRegionType::kFree);
+        const std::size_t meta_bytes =
+            Alloc::metadata_bytes(free_regions, reserved_regions) +
+            2 * Alloc::metadata_bytes(Span<const PhysicalMemoryRegion>(&universe, 1), {});
+        metadata_.reset(new std::byte[meta_bytes]);
         auto got = fa_->init(Span<const PhysicalMemoryRegion>(free_regions),
-                             Span<const PhysicalMemoryRegion>(reserved_regions));
+                             Span<const PhysicalMemoryRegion>(reserved_regions),
+                             Span<std::byte>(metadata_.get(), meta_bytes));
         if (!got) {
             if (e.ok && got.kind() == ErrorKind::kCapacityExhausted) {
                 // Legitimate only when the regions could need more nodes than exist.
@@ -759,7 +774,8 @@ class Episode {
                 describe("split_at(%s %s, unit %s)", kHandleNames[held_[i].index()],
                          handle_text(h).c_str(), hex(at).c_str());
                 const bool in = !h.is_empty() && at >= s && at <= e + 1;
-                const bool needs_node = in && at != s && at != e + 1;
+                // Only reserved-pool handles hold bookkeeping nodes.
+                const bool needs_node = in && at != s && at != e + 1 && h.pool() == Pool::kReserved;
                 auto got = h.split_at(Frame<P>::from_number(at).value());
                 if (!got) {
                     if (!in) {
@@ -828,7 +844,7 @@ class Episode {
                 describe("split_range(%s %s, units [%s, %s])", kHandleNames[held_[i].index()],
                          handle_text(h).c_str(), hex(a).c_str(), hex(b).c_str());
                 const bool in = !h.is_empty() && a <= b && a >= s && b <= e;
-                const bool needs_node = in && (a > s || b < e);
+                const bool needs_node = in && (a > s || b < e) && h.pool() == Pool::kReserved;
                 auto got = h.split_range(middle);
                 if (!got) {
                     if (!in) {
@@ -1441,6 +1457,7 @@ class Episode {
         set_current_cpu(0);
     }
 
+    std::unique_ptr<std::byte[]> metadata_;  // declared before fa_: outlives it
     Source& src_;
     const DiffOptions& opt_;
     DiffResult& res_;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "framealloc/framealloc.hpp"
+#include "framealloc/hosted.hpp"
 
 #if FRAMEALLOC_HAVE_MEMMAP_TEXT
 #include "memmap_text.hpp"
@@ -119,7 +120,8 @@ void exhaust_and_compare(const std::string& name,
     const std::uint64_t total = count(expected);
     FrameAllocator a;
     auto init = a.init(Span<const PhysicalMemoryRegion>(free_regions.data(), free_regions.size()),
-                       Span<const PhysicalMemoryRegion>(reserved.data(), reserved.size()));
+                       Span<const PhysicalMemoryRegion>(reserved.data(), reserved.size()),
+                       hosted_metadata(FrameAllocator::metadata_bytes(free_regions, reserved)));
     ASSERT_TRUE(init.has_value()) << "init: " << init.error().message;
     ASSERT_TRUE(a.check().ok());
     ASSERT_EQ(a.stats().general.total_frames, total);

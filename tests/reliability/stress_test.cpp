@@ -77,7 +77,9 @@ std::unique_ptr<Alloc> make_heap_allocator() {
     const PhysicalMemoryRegion free_regions[] = {{frames(kBase, kFrames), MemoryRegionType::kFree}};
     const PhysicalMemoryRegion reserved[] = {
         {frames(kResBase, kResFrames), MemoryRegionType::kReserved}};
-    EXPECT_TRUE(a->init(free_regions, reserved).has_value());
+    EXPECT_TRUE(a->init(free_regions, reserved,
+                        hosted_metadata(Alloc::metadata_bytes(free_regions, reserved)))
+                    .has_value());
     EXPECT_TRUE(a->move_to_heap(hosted_heap_hooks()).ok());
     return a;
 }

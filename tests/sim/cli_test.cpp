@@ -321,6 +321,60 @@ TEST(SimCli, BadMapFileNamesFileAndLine) {
     EXPECT_NE(r.err.find(map.string() + ":2"), std::string::npos) << r.err;
 }
 
+TEST(SimCli, RegionsOfThisMachineNamesTheSourceRead) {
+    const CommandResult r = run_cli({"regions", "--this-machine"});
+    if (r.code != kExitOk) {
+        ASSERT_NE(r.err.find("cannot read this machine's memory map"), std::string::npos) << r.err;
+        GTEST_SKIP() << "this machine's map is not readable here: " << r.err;
+    }
+    EXPECT_EQ(r.out.rfind("this machine, read from /", 0), 0U) << r.out;
+    EXPECT_NE(r.out.find("\nusable: "), std::string::npos) << r.out;
+}
+
+TEST(SimCli, RegionsTakesAFileOrThisMachineNotBoth) {
+    EXPECT_EQ(run_cli({"regions", "--this-machine", "map.txt"}).code, kExitUsage);
+    EXPECT_EQ(run_cli({"regions", "--frobnicate", "map.txt"}).code, kExitUsage);
+    EXPECT_EQ(run_cli({"regions", "--columns"}).code, kExitUsage);
+}
+
+TEST(SimCli, ColumnsSettlesATableTheDataCannot) {
+    ScratchDir dir;
+    const auto table = dir.file("table.txt");
+    write_text(table, "0x0 0x9fc00 1\n");  // 0x9fc00 bytes, or the range up to 0x9fc00
+    const CommandResult guessed = run_cli({"regions", table.string()});
+    EXPECT_EQ(guessed.code, kExitUsage);
+    EXPECT_NE(guessed.err.find("--columns"), std::string::npos) << guessed.err;
+    const CommandResult forced = run_cli({"regions", "--columns", "base-length", table.string()});
+    ASSERT_EQ(forced.code, kExitOk) << forced.err;
+    EXPECT_NE(forced.out.find("usable: 159 frames"), std::string::npos) << forced.out;
+    const CommandResult bogus = run_cli({"regions", "--columns", "sideways", table.string()});
+    EXPECT_EQ(bogus.code, kExitUsage);
+    EXPECT_NE(bogus.err.find("sideways"), std::string::npos) << bogus.err;
+
+    const auto json = dir.file("t.json");
+    const CommandResult run =
+        run_cli({"run", "--map", table.string(), "--columns", "start-end-exclusive", "--ops", "100",
+                 "--no-svg", "--quiet", "--json", json.string()});
+    ASSERT_EQ(run.code, kExitOk) << run.err;
+    EXPECT_NE(read_text(json).find("\"total_frames\": 159"), std::string::npos);
+}
+
+TEST(SimCli, RunOnThisMachineUsesWhatRegionsReports) {
+    const CommandResult regions = run_cli({"regions", "--this-machine"});
+    if (regions.code != kExitOk) {
+        GTEST_SKIP() << "this machine's map is not readable here: " << regions.err;
+    }
+    const std::size_t at = regions.out.find("\nusable: ") + 9;
+    const std::string usable = regions.out.substr(at, regions.out.find(' ', at) - at);
+    ScratchDir dir;
+    const auto json = dir.file("me.json");
+    const CommandResult r = run_cli({"run", "--map", "this-machine", "--workload", "churn", "--ops",
+                                     "2000", "--no-svg", "--json", json.string()});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_NE(r.out.find("on this machine, from /"), std::string::npos) << r.out;
+    EXPECT_NE(read_text(json).find("\"total_frames\": " + usable), std::string::npos) << usable;
+}
+
 TEST(SimCli, MissingMapFileIsAnError) {
     const CommandResult r = run_cli({"run", "--map", "/nonexistent/map.txt", "--no-svg"});
     EXPECT_EQ(r.code, kExitUsage);

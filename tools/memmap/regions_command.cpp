@@ -1,5 +1,6 @@
-// The `regions FILE` report: what a memory map file turns into, region by
-// region, and how much of it the allocator could hand out. The usable total
+// The `regions FILE` and `regions --this-machine` report: what a memory map
+// turns into, region by region, and how much of it the allocator could hand
+// out. The usable total
 // applies the allocator's rule (reserved wins over free, overlaps counted
 // once) so the number printed is the general pool init() would build.
 #include <algorithm>
@@ -43,7 +44,7 @@ std::string human_size(std::uint64_t bytes) {
         ++unit;
     }
     std::ostringstream out;
-    if (whole >= 1024 * 10) {
+    if (whole >= 1024ULL * 10) {
         // Not a round number: show one decimal in the largest sensible unit.
         double value = static_cast<double>(bytes);
         unit = 0;
@@ -88,13 +89,48 @@ std::uint64_t usable_frames(const ParsedMap& map) {
     return total;
 }
 
+namespace {
+
+void print_regions(const ParsedMap& map, std::ostream& out) {
+    std::vector<PhysicalMemoryRegion> all = map.free;
+    all.insert(all.end(), map.reserved.begin(), map.reserved.end());
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+        return a.frames.start() < b.frames.start();
+    });
+    out << to_string(map.format) << " map, " << map.entries << " entries, " << map.free.size()
+        << " free and " << map.reserved.size() << " reserved regions";
+    if (map.format == MapFormat::kTable) {
+        out << " (columns read as " << to_string(map.columns) << ")";
+    }
+    out << '\n';
+    for (const auto& region : all) {
+        const std::uint64_t first = region.frames.start_address().value();
+        const std::uint64_t bytes = region.frames.size_in_bytes();
+        out << "  " << hex(first) << '-' << hex(first + (bytes - 1)) << "  " << std::left
+            << std::setw(8) << to_string(region.type) << std::right << std::setw(12)
+            << region.frames.size_in_frames() << " frames  " << human_size(bytes) << '\n';
+    }
+    const std::uint64_t frames = usable_frames(map);
+    const std::uint64_t bytes = frames * Page4K::kBytes;
+    out << "usable: " << frames << " frames, " << bytes << " bytes (" << human_size(bytes) << ")\n";
+}
+
+}  // namespace
+
 int run_regions_command(const std::string& path, std::ostream& out, std::ostream& err) {
     return run_regions_command(path, MapFormat::kAuto, out, err);
 }
 
 int run_regions_command(const std::string& path, MapFormat format, std::ostream& out,
                         std::ostream& err) {
-    const TextParseResult result = parse_memory_map_file(path, format);
+    ParseOptions options;
+    options.format = format;
+    return run_regions_command(path, options, out, err);
+}
+
+int run_regions_command(const std::string& path, const ParseOptions& options, std::ostream& out,
+                        std::ostream& err) {
+    const TextParseResult result = parse_memory_map_file(path, options);
     if (!result.ok()) {
         const ParseError& error = result.error();
         if (error.io_error) {
@@ -106,27 +142,26 @@ int run_regions_command(const std::string& path, MapFormat format, std::ostream&
             err << ':' << error.line;
         }
         err << ": error: " << error.message << '\n';
-        return 1;
+        return error.unreadable ? 2 : 1;
+    }
+    out << path << ": ";
+    print_regions(result.map(), out);
+    return 0;
+}
+
+int run_this_machine_command(const MachinePaths& paths, std::ostream& out, std::ostream& err) {
+    const TextParseResult result = read_this_machine(paths);
+    if (!result.ok()) {
+        err << "this machine: error: " << result.error().message << '\n';
+        return result.error().unreadable ? 2 : 1;
     }
     const ParsedMap& map = result.map();
-    std::vector<PhysicalMemoryRegion> all = map.free;
-    all.insert(all.end(), map.reserved.begin(), map.reserved.end());
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-        return a.frames.start() < b.frames.start();
-    });
-
-    out << path << ": " << to_string(map.format) << " map, " << map.entries << " entries, "
-        << map.free.size() << " free and " << map.reserved.size() << " reserved regions\n";
-    for (const auto& region : all) {
-        const std::uint64_t first = region.frames.start_address().value();
-        const std::uint64_t bytes = region.frames.size_in_bytes();
-        out << "  " << hex(first) << '-' << hex(first + (bytes - 1)) << "  " << std::left
-            << std::setw(8) << to_string(region.type) << std::right << std::setw(12)
-            << region.frames.size_in_frames() << " frames  " << human_size(bytes) << '\n';
+    out << "this machine, read from " << map.source;
+    if (!map.note.empty()) {
+        out << " because " << map.note;
     }
-    const std::uint64_t frames = usable_frames(map);
-    const std::uint64_t bytes = frames * Page4K::kBytes;
-    out << "usable: " << frames << " frames, " << bytes << " bytes (" << human_size(bytes) << ")\n";
+    out << ": ";
+    print_regions(map, out);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <optional>
@@ -115,6 +116,23 @@ inline bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
+/// A type word a map prints and the firmware type number it stands for.
+struct TypeName {
+    std::string_view name;
+    std::uint32_t type;
+};
+
+/// The number `word` names in `names` (case-insensitively), if any.
+template <std::size_t N>
+std::optional<std::uint32_t> lookup(const std::array<TypeName, N>& names, std::string_view word) {
+    for (const TypeName& n : names) {
+        if (iequals(n.name, word)) {
+            return n.type;
+        }
+    }
+    return std::nullopt;
+}
+
 inline void put_le(unsigned char* out, std::uint64_t value, unsigned width) {
     for (unsigned i = 0; i < width; ++i) {
         out[i] = static_cast<unsigned char>(value >> (8 * i));
@@ -174,5 +192,65 @@ enum class DtLine { kNone, kReserved, kMemoryNode, kIgnored };
                                                       DtRanges& ranges);
 /// Rebuilds the device tree the log came from and parses it with parse_fdt().
 [[nodiscard]] std::optional<std::string> parse_dt_blob(const DtRanges& ranges, ParsedMap& map);
+
+// --- Pasted maps: GRUB lsmmap, /proc/iomem (pasted_lines.cpp), bare tables
+// (table_lines.cpp), and the entries both end in (pasted_lines.cpp) ---
+
+/// One range of a GRUB, iomem, table or sysfs map before a binary parser sees
+/// it: bytes [first, last] inclusive, the firmware type number (e820 and
+/// Multiboot share the numbering: 1 is usable RAM), and the 1-based line (for
+/// sysfs, the entry number) it came from.
+struct RawEntry {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    std::uint32_t type = 0;
+    std::size_t line = 0;
+};
+
+/// A bare-table row before its column layout is known.
+struct TableRow {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::uint32_t type = 0;
+    std::size_t line = 0;
+};
+
+[[nodiscard]] bool is_grub_line(std::string_view line);
+/// Any /proc/iomem line, nested or not.
+[[nodiscard]] bool is_iomem_line(std::string_view line);
+[[nodiscard]] bool is_table_line(std::string_view line);
+
+/// `base_addr = 0x.., length = 0x.., NAME` or `..., type = 0xN`.
+[[nodiscard]] std::optional<std::string> read_grub_line(std::string_view line, std::size_t number,
+                                                        std::vector<RawEntry>& out);
+/// `START-END : NAME`; nested (indented) lines are checked and skipped.
+/// `zero_lines` counts top-level lines whose addresses are both zero.
+[[nodiscard]] std::optional<std::string> read_iomem_line(std::string_view line, std::size_t number,
+                                                         std::vector<RawEntry>& out,
+                                                         std::size_t& zero_lines);
+[[nodiscard]] std::optional<std::string> read_table_row(std::string_view line, std::size_t number,
+                                                        std::vector<TableRow>& out);
+/// The layout a header line such as "base length type" or "| Start | End |"
+/// names (kStartEnd stands for either start/end reading); nothing when the
+/// line is not a header.
+[[nodiscard]] std::optional<TableColumns> table_header(std::string_view line);
+/// Turns table rows into entries. `requested` (from the caller) wins; else
+/// the header's layout, else every layout, is tried and exactly one must fit.
+/// `chosen` is the layout used.
+[[nodiscard]] std::optional<ParseError> resolve_table(const std::vector<TableRow>& rows,
+                                                      TableColumns requested, TableColumns header,
+                                                      std::vector<RawEntry>& out,
+                                                      TableColumns& chosen);
+
+/// Which binary parser the entries are rebuilt for: e820 for Linux's own
+/// views (iomem, sysfs), Multiboot 1 for GRUB and bare tables.
+enum class EntryParser { kE820, kMultiboot };
+/// Rejects two entries that share a byte (the later line is reported, with
+/// the earlier one in the message; `unit` is "line" or "entry"), joins
+/// touching usable entries so a frame split between two of them is not lost,
+/// and feeds the result through the binary parser into `map`.
+[[nodiscard]] std::optional<ParseError> emit_entries(std::vector<RawEntry> entries,
+                                                     EntryParser parser, const char* unit,
+                                                     ParsedMap& map);
 
 }  // namespace framealloc::memmap_text::detail

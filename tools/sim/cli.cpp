@@ -47,8 +47,11 @@ void print_run_help(std::ostream& out) {
            "  Runs a workload or trace on framealloc, prints a summary and draws an SVG.\n"
            "\n"
            "options:\n"
-           "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log);\n"
-           "                    default: a built-in 16 GiB x86 desktop\n"
+           "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log,\n"
+           "                    GRUB lsmmap, /proc/iomem dump, bare table); `this-machine`\n"
+           "                    reads this machine's own; default: a built-in 16 GiB x86 desktop\n"
+           "  --columns LAYOUT  how a bare table's columns read: base-length, start-end or\n"
+           "                    start-end-exclusive\n"
            "  --workload NAME   built-in workload (default: mixed)\n"
            "  --trace FILE      replay a trace file instead of a workload\n"
            "  --ops N           number of operations (default: the workload's own; a trace\n"
@@ -78,12 +81,17 @@ void print_run_help(std::ostream& out) {
 }
 
 void print_regions_help(std::ostream& out) {
-    out << "usage: framealloc-sim regions FILE\n"
+    out << "usage: framealloc-sim regions [--columns LAYOUT] FILE\n"
+           "       framealloc-sim regions --this-machine\n"
            "  Prints the free and reserved regions a memory-map file produces (e820, UEFI,\n"
-           "  Multiboot or device-tree boot log; detected from the content) and the frames\n"
-           "  the allocator could hand out.\n"
+           "  Multiboot or device-tree boot log, GRUB lsmmap, /proc/iomem dump or bare table;\n"
+           "  detected from the content) and the frames the allocator could hand out.\n"
            "\n"
            "options:\n"
+           "  --this-machine    read this machine's own map: /sys/firmware/memmap (world-\n"
+           "                    readable), else /proc/iomem (addresses need root)\n"
+           "  --columns LAYOUT  how a bare table's columns read: base-length, start-end or\n"
+           "                    start-end-exclusive\n"
            "  -h, --help        this text\n"
            "\n"
         << kExitStatusText;
@@ -91,6 +99,7 @@ void print_regions_help(std::ostream& out) {
 
 struct RunOptions {
     std::string map_path;
+    std::string columns;
     std::string workload = "mixed";
     bool workload_given = false;
     std::string trace_path;
@@ -170,6 +179,10 @@ bool parse_run_options(const std::vector<std::string>& args, RunOptions& o, std:
         std::uint64_t n = 0;
         if (a == "--map") {
             if (!value(o.map_path)) {
+                return false;
+            }
+        } else if (a == "--columns") {
+            if (!value(o.columns)) {
                 return false;
             }
         } else if (a == "--workload") {
@@ -258,7 +271,7 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
     MachineMap map = builtin_map();
     if (!o.map_path.empty()) {
         std::string why;
-        if (!load_map_file(o.map_path, map, why)) {
+        if (!load_map(o.map_path, o.columns, map, why)) {
             err << "framealloc-sim: " << why << "\n";
             return kExitUsage;
         }
@@ -346,21 +359,51 @@ int regions_command(const std::vector<std::string>& args, std::ostream& out, std
         print_regions_help(out);
         return kExitOk;
     }
-    if (args.size() != 2 || args[1].rfind('-', 0) == 0) {
-        err << "framealloc-sim: usage: framealloc-sim regions FILE (see regions --help)\n";
+    std::string file;
+    std::string columns;
+    bool this_machine = false;
+    bool usage = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--this-machine") {
+            this_machine = true;
+        } else if (args[i] == "--columns" && i + 1 < args.size()) {
+            columns = args[++i];
+        } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
+            file = args[i];
+        } else {
+            usage = true;
+        }
+    }
+    if (usage || this_machine == !file.empty()) {
+        err << "framealloc-sim: usage: framealloc-sim regions [--columns LAYOUT] FILE, or "
+               "framealloc-sim regions --this-machine (see regions --help)\n";
         return kExitUsage;
     }
     // The map is checked here so its errors read like every other one; the
-    // report below then cannot fail.
+    // report below then cannot fail. A file named like the keyword is still
+    // a file.
+    const std::string spec = this_machine           ? kThisMachine
+                             : file == kThisMachine ? "./" + file
+                                                    : file;
     MachineMap map;
     std::string why;
-    if (!load_map_file(args[1], map, why)) {
+    if (!load_map(spec, columns, map, why)) {
         err << "framealloc-sim: " << why << "\n";
         return kExitUsage;
     }
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
     std::ostringstream report_err;
-    if (memmap_text::run_regions_command(args[1], out, report_err) != 0) {
+    int status = 0;
+    if (this_machine) {
+        status = memmap_text::run_this_machine_command({}, out, report_err);
+    } else {
+        memmap_text::ParseOptions options;
+        if (!columns.empty()) {
+            options.columns = *memmap_text::columns_from_name(columns);  // load_map checked it
+        }
+        status = memmap_text::run_regions_command(file, options, out, report_err);
+    }
+    if (status != 0) {
         err << "framealloc-sim: " << report_err.str();
         return kExitUsage;
     }
@@ -393,7 +436,9 @@ void print_help(std::ostream& out) {
         out << "  framealloc-sim " << synopsis << std::string(18 - synopsis.size(), ' ')
             << c.summary << "\n";
     }
-    out << "  framealloc-sim COMMAND --help   the options of one command\n"
+    out << "  framealloc-sim regions --this-machine\n"
+           "                                   the same for this machine's own map\n"
+           "  framealloc-sim COMMAND --help   the options of one command\n"
            "  framealloc-sim --help           this text\n"
            "  framealloc-sim --version        the version\n"
            "\n";

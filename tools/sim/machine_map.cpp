@@ -75,25 +75,46 @@ bool map_files_supported() {
 }
 
 bool load_map_file(const std::string& path, MachineMap& map, std::string& error) {
+    return load_map(path, "", map, error);
+}
+
+bool load_map(const std::string& spec, const std::string& columns, MachineMap& map,
+              std::string& error) {
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
-    const memmap_text::TextParseResult parsed = memmap_text::parse_memory_map_file(path);
+    memmap_text::ParseOptions options;
+    if (!columns.empty()) {
+        const auto layout = memmap_text::columns_from_name(columns);
+        if (!layout) {
+            error =
+                "--columns '" + columns + "' is not base-length, start-end or start-end-exclusive";
+            return false;
+        }
+        options.columns = *layout;
+    }
+    const bool this_machine = spec == kThisMachine;
+    const memmap_text::TextParseResult parsed =
+        this_machine ? memmap_text::read_this_machine()
+                     : memmap_text::parse_memory_map_file(spec, options);
     if (!parsed.ok()) {
         // One format with the rest of the tool: the OS reason for a file that
         // cannot be read, FILE:LINE: for a line at fault, FILE: otherwise.
         const memmap_text::ParseError& e = parsed.error();
-        if (e.io_error) {
+        if (this_machine) {
+            error = "this machine: " + e.message;
+        } else if (e.io_error) {
             error = e.message;
         } else if (e.line != 0) {
-            error = path + ":" + std::to_string(e.line) + ": " + e.message;
+            error = spec + ":" + std::to_string(e.line) + ": " + e.message;
         } else {
-            error = path + ": " + e.message;
+            error = spec + ": " + e.message;
         }
         return false;
     }
     const memmap_text::ParsedMap& pm = parsed.map();
     map = MachineMap{};
-    map.description = path + " (" + memmap_text::to_string(pm.format) + ", " +
-                      std::to_string(pm.entries) + " entries)";
+    map.description = (this_machine ? "this machine, from " + pm.source : spec) + " (" +
+                      memmap_text::to_string(pm.format) + ", " + std::to_string(pm.entries) +
+                      " entries)";
     map.free = pm.free;
     map.reserved = pm.reserved;
     for (const auto* list : {&pm.free, &pm.reserved}) {
@@ -112,7 +133,8 @@ bool load_map_file(const std::string& path, MachineMap& map, std::string& error)
     return true;
 #else
     (void)map;
-    error = path + ": memory-map files are not supported in this build (tools/memmap missing)";
+    (void)columns;
+    error = spec + ": memory-map files are not supported in this build (tools/memmap missing)";
     return false;
 #endif
 }

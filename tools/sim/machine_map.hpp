@@ -36,6 +36,14 @@ struct MachineMap {
 /// returns false and sets `error` to "path:line: reason".
 [[nodiscard]] bool load_map_file(const std::string& path, MachineMap& map, std::string& error);
 
+/// The `run --map` argument: kThisMachine reads this machine's own map
+/// (/sys/firmware/memmap, else /proc/iomem), anything else is a file read as
+/// load_map_file() does. `columns` ("" for auto) says how a bare table's
+/// columns read.
+[[nodiscard]] bool load_map(const std::string& spec, const std::string& columns, MachineMap& map,
+                            std::string& error);
+inline constexpr const char* kThisMachine = "this-machine";
+
 /// True when the map-file readers were built in (tools/memmap present).
 [[nodiscard]] bool map_files_supported();
 

@@ -75,7 +75,8 @@ Simulator::~Simulator() {
 bool Simulator::init(std::string& error) {
     auto result = allocator_->init(
         Span<const PhysicalMemoryRegion>(map_.free.data(), map_.free.size()),
-        Span<const PhysicalMemoryRegion>(map_.reserved.data(), map_.reserved.size()));
+        Span<const PhysicalMemoryRegion>(map_.reserved.data(), map_.reserved.size()),
+        hosted_metadata(FrameAllocator::metadata_bytes(map_.free, map_.reserved)));
     if (!result) {
         error = std::string("allocator init failed: ") + result.error().message;
         return false;

@@ -46,8 +46,8 @@ Optional<std::uint64_t> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take
     if (cpu >= kMaxCpus) {
         return {};
     }
-    detail::CpuCache& cache = heap_.caches[cpu];
-    if (!cache.lock.try_lock()) {
+    Cache& cache = heap_.caches[cpu];
+    if (!detail::try_lock_cache(cache.lock)) {
         return {};
     }
     Optional<std::uint64_t> out;
@@ -73,8 +73,8 @@ bool BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_cached_at(CacheKin
     if (cpu >= kMaxCpus) {
         return false;
     }
-    detail::CpuCache& cache = heap_.caches[cpu];
-    if (!cache.lock.try_lock()) {
+    Cache& cache = heap_.caches[cpu];
+    if (!detail::try_lock_cache(cache.lock)) {
         return false;
     }
     const bool small = kind == CacheKind::kSmall;
@@ -108,8 +108,8 @@ bool BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::try_cache(std::uint64_t
     if (cpu >= kMaxCpus) {
         return false;
     }
-    detail::CpuCache& cache = heap_.caches[cpu];
-    if (!cache.lock.try_lock()) {
+    Cache& cache = heap_.caches[cpu];
+    if (!detail::try_lock_cache(cache.lock)) {
         return false;
     }
     if (small) {
@@ -132,9 +132,9 @@ bool BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::try_cache(std::uint64_t
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
-void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_small(detail::CpuCache& cache)
+void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_small(Cache& cache)
     FRAMEALLOC_EXCLUDES(lock_) {
-    constexpr std::uint32_t kWant = detail::CpuCache::kSmallBatch;
+    constexpr std::uint32_t kWant = detail::CpuCacheShape::kSmallBatch;
     std::uint32_t n = 0;
     LockGuard<Lock> guard(lock_);
     detail::Constraint batch;
@@ -157,14 +157,14 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_small(detail::Cp
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
-void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_huge(detail::CpuCache& cache)
+void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_huge(Cache& cache)
     FRAMEALLOC_EXCLUDES(lock_) {
     std::uint32_t n = 0;
     LockGuard<Lock> guard(lock_);
     detail::Constraint block;
     block.count = kHuge;
     block.align = kHuge;
-    while (n < detail::CpuCache::kHugeBatch) {
+    while (n < detail::CpuCacheShape::kHugeBatch) {
         auto got = engine_.allocate(block, 1);
         if (!got) {
             break;
@@ -175,7 +175,7 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_huge(detail::Cpu
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
-void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_small(detail::CpuCache& cache,
+void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_small(Cache& cache,
                                                                      std::uint32_t count)
     FRAMEALLOC_EXCLUDES(lock_) {
     const std::uint32_t n = cache.small_count.load(std::memory_order_relaxed);
@@ -183,7 +183,7 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_small(detail::Cpu
     if (count == 0) {
         return;
     }
-    std::uint64_t batch[detail::CpuCache::kSmallCapacity];
+    std::uint64_t batch[detail::CpuCacheShape::kSmallCapacity];
     for (std::uint32_t i = 0; i < count; ++i) {
         batch[i] = cache.small[i];
     }
@@ -210,7 +210,7 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_small(detail::Cpu
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
-void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_huge(detail::CpuCache& cache,
+void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_huge(Cache& cache,
                                                                     std::uint32_t count)
     FRAMEALLOC_EXCLUDES(lock_) {
     const std::uint32_t n = cache.huge_count.load(std::memory_order_relaxed);

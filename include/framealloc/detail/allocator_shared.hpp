@@ -31,8 +31,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
         hooks.allocate(hooks.context, sizeof(detail::Node) * count, alignof(detail::Node));
     void* caches = nodes == nullptr
                        ? nullptr
-                       : hooks.allocate(hooks.context, sizeof(detail::CpuCache) * kMaxCpus,
-                                        alignof(detail::CpuCache));
+                       : hooks.allocate(hooks.context, sizeof(Cache) * kMaxCpus, alignof(Cache));
     if (caches == nullptr) {
         if (nodes != nullptr) {
             hooks.deallocate(hooks.context, nodes, sizeof(detail::Node) * count,
@@ -42,9 +41,9 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
         moving_ = false;
         return make_error(ErrorKind::kHeapUnavailable, "the heap hook returned no memory");
     }
-    auto* cache_array = static_cast<detail::CpuCache*>(caches);
+    auto* cache_array = static_cast<Cache*>(caches);
     for (unsigned i = 0; i < kMaxCpus; ++i) {
-        new (&cache_array[i]) detail::CpuCache();
+        new (&cache_array[i]) Cache();
     }
     {
         LockGuard<Lock> guard(lock_);
@@ -62,8 +61,50 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::move_to_heap(HeapHook
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+Result<IntoUnmappedFrames>
+BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_carving_metadata(
+    Span<const PhysicalMemoryRegion> free_regions,
+    Span<const PhysicalMemoryRegion> reserved_regions, const MetadataPlacement& where)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    constexpr std::uint64_t kFrameMask = Page4K::kBytes - 1;
+    const std::uint64_t count =
+        (metadata_bytes(free_regions, reserved_regions) + kFrameMask) >> Page4K::kShift;
+    const std::uint64_t lowest = (where.lowest.value() + kFrameMask) >> Page4K::kShift;
+    const std::uint64_t high = where.highest.value();
+    if (high < kFrameMask) {
+        return make_error(ErrorKind::kInvalidArgument, "the placement window holds no whole frame");
+    }
+    // The last frame lying entirely at or below `highest`.
+    const std::uint64_t highest = (high - kFrameMask) >> Page4K::kShift;
+    const auto home =
+        detail::find_metadata_home(free_regions, reserved_regions, count, lowest, highest);
+    if (!home) {
+        return make_error(ErrorKind::kCapacityExhausted,
+                          "no free run inside the placement window holds the metadata");
+    }
+    const std::uint64_t phys = *home << Page4K::kShift;
+    auto* memory = reinterpret_cast<std::byte*>(  // NOLINT(performance-no-int-to-ptr)
+        static_cast<std::uintptr_t>(phys + where.direct_map_offset));
+    auto into =
+        init(free_regions, reserved_regions, Span<std::byte>(memory, count << Page4K::kShift));
+    if (!into) {
+        return into;
+    }
+    bool claimed = false;
+    {
+        LockGuard<Lock> guard(lock_);
+        claimed =
+            engine_.allocate_at(*home, *home + count - 1, 1, Engine::kGeneralPool).has_value();
+    }
+    if (!claimed) {
+        framealloc_panic("framealloc: the metadata's own frames could not be claimed");
+    }
+    return into;
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
-    const PhysicalMemoryRegion& region) FRAMEALLOC_EXCLUDES(lock_) {
+    const PhysicalMemoryRegion& region, Span<std::byte> metadata) FRAMEALLOC_EXCLUDES(lock_) {
     if (region.frames.is_empty()) {
         return make_error(ErrorKind::kZeroFrames, "the region is empty");
     }
@@ -75,8 +116,9 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
         {
             LockGuard<Lock> guard(lock_);
             if (engine_.initialized()) {
-                st = engine_.add_region(region.frames.start().number(),
-                                        region.frames.end().number(), pool_of(region.type));
+                st =
+                    engine_.add_region(region.frames.start().number(), region.frames.end().number(),
+                                       pool_of(region.type), metadata);
             }
         }
         // In heap mode bookkeeping can grow: out of nodes is not a refusal.
@@ -118,8 +160,12 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_offline(FrameRan
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
-Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::reserve_handles(std::uint32_t count)
+Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::reserve_handles(std::uint32_t count,
+                                                                           Pool pool)
     FRAMEALLOC_EXCLUDES(lock_) {
+    if (pool == Pool::kGeneral) {
+        return {};  // general handles hold no bookkeeping
+    }
     {
         LockGuard<Lock> guard(lock_);
         if (engine_.nodes().try_reserve(count)) {
@@ -149,11 +195,11 @@ Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(st
                 if (!engine_.regions(p).covers(first, last)) {
                     continue;
                 }
-                if (engine_.chunks(p).overlaps(first, last)) {
+                if (engine_.any_free(p, first, last)) {
                     return make_error(ErrorKind::kAddressInUse,
                                       "some of the frames are free, not unmapped");
                 }
-                if (engine_.nodes().try_reserve(1)) {
+                if (p == Pool::kGeneral || engine_.nodes().try_reserve(1)) {
                     return p;
                 }
                 covered = true;
@@ -175,8 +221,9 @@ Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(st
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
     Span<const PhysicalMemoryRegion> free_regions,
-    Span<const PhysicalMemoryRegion> reserved_regions) FRAMEALLOC_REQUIRES(lock_) {
-    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1));
+    Span<const PhysicalMemoryRegion> reserved_regions, Span<std::byte> metadata)
+    FRAMEALLOC_REQUIRES(lock_) {
+    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1, metadata.data(), metadata.size()));
     // Every region is checked before any is recorded, so malformed input is
     // reported as such even when it would also exceed the early capacity.
     for (const PhysicalMemoryRegion& r : reserved_regions) {

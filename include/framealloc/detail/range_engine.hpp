@@ -104,8 +104,11 @@ class RangeEngine {
     [[nodiscard]] Status init_free(std::uint64_t s, std::uint64_t e) {
         return add_free_minus_reserved(s, e) ? Status() : init_capacity_error();
     }
-    [[nodiscard]] Status finish_init() {
-        for (int p = 0; p < 2; ++p) {
+    /// `general_chunks` false leaves the general pool without free chunks: a
+    /// caller that keeps general free state elsewhere (the frame bitmap) uses
+    /// only this engine's regions for it.
+    [[nodiscard]] Status finish_init(bool general_chunks = true) {
+        for (int p = general_chunks ? 0 : 1; p < 2; ++p) {
             const bool ok = regions_[p].for_each([&](const Node& n) {
                 if (pool_.spare() < 1) {
                     return false;
@@ -199,6 +202,34 @@ class RangeEngine {
         }
         regions_[index(p)].add(s, e);
         chunks_[index(p)].add(s, e);
+        return {};
+    }
+
+    /// Records region [s, e] of pool `p` without touching free chunks.
+    [[nodiscard]] Status add_region_entry(std::uint64_t s, std::uint64_t e, Pool p) {
+        if (regions_[0].overlaps(s, e) || regions_[1].overlaps(s, e)) {
+            return make_error(ErrorKind::kBadRegion, "the region overlaps an existing region");
+        }
+        if (pool_.spare() < 1) {
+            return make_error(ErrorKind::kCapacityExhausted,
+                              "no bookkeeping node left for the region");
+        }
+        regions_[index(p)].add(s, e);
+        return {};
+    }
+
+    /// Forgets [s, e], which lies inside one region of pool `p`, without
+    /// touching free chunks (the caller knows the units are free).
+    [[nodiscard]] Status remove_region_entry(std::uint64_t s, std::uint64_t e, Pool p) {
+        IntervalSet& regions = regions_[index(p)];
+        const Index r = regions.containing(s);
+        if (r == kNil || pool_[r].end < e) {
+            return make_error(ErrorKind::kBadRegion, "the range is not inside one known region");
+        }
+        if (pool_.spare() < splits_inside(r, s, e)) {
+            return make_error(ErrorKind::kCapacityExhausted, "no bookkeeping node left to split");
+        }
+        regions.remove(r, s, e);
         return {};
     }
 

@@ -1,5 +1,5 @@
-// Memory bring-up: turns the Multiboot map into framealloc regions, claims the
-// frames the kernel already uses, and builds page tables and the heap out of
+// Memory bring-up: takes the regions a boot path parsed from its firmware's
+// map, claims the frames the kernel image uses, and builds page tables and the heap out of
 // frames framealloc hands out while it still runs on its built-in early
 // storage. The heap's grow path is where framealloc and the heap meet: the
 // heap asks framealloc for frames with allocate_frames_deferred(), adds them
@@ -14,10 +14,7 @@
 #include "console.hpp"
 #include "framealloc/framealloc.hpp"
 #include "framealloc/memmap.hpp"
-#include "paging.hpp"
-
-extern "C" char __kernel_start[];
-extern "C" char __kernel_end[];
+#include "platform.hpp"
 
 namespace kernel {
 namespace {
@@ -27,7 +24,6 @@ using framealloc::PhysicalAddress;
 using framealloc::PhysicalMemoryRegion;
 
 constexpr std::uint64_t kFourGiB = std::uint64_t{4} << 30;
-constexpr std::uint64_t kLowMemoryEnd = 1 << 20;
 // The first arena is deliberately smaller than what move_to_heap() asks for
 // (node array plus per-CPU caches, about 80 KiB), so the heap already has to
 // grow from inside framealloc's allocate hook during the move.
@@ -47,8 +43,11 @@ constinit HeapGrowthFacts growth;
 unsigned hook_depth = 0;
 // The kernel image is in use from the first instruction; the handle says so
 // to framealloc (nobody can allocate these frames, not even by address) and
-// is never destroyed, as a mapped handle must not be.
-constinit framealloc::MappedFrames<> kernel_image;
+// is never destroyed, as a mapped handle must not be. Raw storage plus
+// placement new says so in code: a plain global would register a destructor
+// with __cxa_atexit, i.e. need a global constructor, which the UEFI image
+// (no .init_array) must not have.
+alignas(framealloc::MappedFrames<>) unsigned char kernel_image[sizeof(framealloc::MappedFrames<>)];
 
 [[noreturn]] void fail(const char* step, const framealloc::Error& error) {
     kpanic("%s: %s (%s)", step, framealloc::to_string(error.kind), error.message);
@@ -78,8 +77,9 @@ void print_allocator_state(const char* when) {
         st.nodes_capacity);
 }
 
-// Page-table frames must be reachable through the boot tables while the new
-// ones are built, hence below 4 GiB. They go to the page tables for good.
+// Page-table frames must be reachable through the boot mapping while the new
+// tables are built (x86_64's boot tables cover 4 GiB; AArch64 builds them
+// with the MMU off), hence below 4 GiB. They go to the page tables for good.
 bool page_table_frame(void*, std::uint64_t* phys) {
     auto frames =
         framealloc::default_frame_allocator().allocate(AllocRequest::frames(1).below(kFourGiB));
@@ -139,7 +139,7 @@ void heap_deallocate(void*, void* memory, std::size_t bytes, std::size_t align) 
     heap.deallocate(memory, bytes, align);
 }
 
-void print_regions(const framealloc::memmap::RegionList<64>& regions) {
+void print_regions(const BootRegions& regions) {
     kprintf("framealloc-kernel: firmware memory map:\n");
     for (const auto list : {regions.free_regions(), regions.reserved_regions()}) {
         for (const PhysicalMemoryRegion& r : list) {
@@ -149,59 +149,68 @@ void print_regions(const framealloc::memmap::RegionList<64>& regions) {
     }
 }
 
-void add_region(framealloc::memmap::RegionList<64>& regions, std::uint64_t base,
-                std::uint64_t length, const char* what) {
+}  // namespace
+
+void reserve_range(BootRegions& regions, std::uint64_t base, std::uint64_t length,
+                   const char* what) {
     auto region = take(
         PhysicalMemoryRegion::from_bytes(base, length, framealloc::MemoryRegionType::kReserved),
         what);
     check_status(regions.add(region), what);
 }
 
-}  // namespace
-
-void memory_init(const BootInfo& boot) {
-    // 1. The firmware map, parsed by framealloc's own Multiboot1 parser.
-    static framealloc::memmap::RegionList<64> regions;
-    check_status(framealloc::memmap::parse_multiboot1_mmap(
-                     reinterpret_cast<const void*>(boot.mmap_addr), boot.mmap_length, regions),
-                 "parsing the Multiboot memory map");
+void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes) {
+    // 1. The firmware map, already parsed by the boot path with framealloc's
+    // own parser, and what its loader or firmware still uses.
+    facts.ram_base = ~std::uint64_t{0};
     for (const PhysicalMemoryRegion& r : regions.free_regions()) {
+        std::uint64_t start = r.frames.start_address().value();
         std::uint64_t end = (r.frames.end().number() + 1) * 4096;
         facts.ram_top = end > facts.ram_top ? end : facts.ram_top;
+        facts.ram_base = start < facts.ram_base ? start : facts.ram_base;
+    }
+    if (regions.free_regions().size() == 0) {
+        kpanic("the firmware map has no usable RAM");
     }
     print_regions(regions);
 
-    // 2. What is already in use: the low 1 MiB (BIOS data, EBDA, option
-    // ROMs), the kernel image, and everything the loader left for us.
-    facts.kernel_image_start = reinterpret_cast<std::uintptr_t>(__kernel_start);
-    std::uint64_t image_bytes = static_cast<std::uint64_t>(__kernel_end - __kernel_start);
-    facts.kernel_image_frames = image_bytes / 4096;
-    add_region(regions, 0, kLowMemoryEnd, "reserving the low 1 MiB");
-    add_region(regions, facts.kernel_image_start, image_bytes, "reserving the kernel image");
-    if (boot.boot_ranges_dropped != 0) {
-        kpanic("too many loader data ranges to reserve");
-    }
-    for (std::size_t i = 0; i < boot.boot_range_count; ++i) {
-        add_region(regions, boot.boot_ranges[i].base, boot.boot_ranges[i].length,
-                   boot.boot_ranges[i].what);
-    }
-    kprintf("framealloc-kernel: %zu free and %zu reserved regions, RAM top 0x%lx\n",
-            regions.free_regions().size(), regions.reserved_regions().size(), facts.ram_top);
+    // 2. The kernel image, in use from the first instruction.
+    facts.kernel_image_start = image_start;
+    facts.kernel_image_frames = (image_bytes + 4095) / 4096;
+    reserve_range(regions, image_start, facts.kernel_image_frames * 4096,
+                  "reserving the kernel image");
+    kprintf("framealloc-kernel: %zu free and %zu reserved regions, RAM 0x%lx-0x%lx\n",
+            regions.free_regions().size(), regions.reserved_regions().size(), facts.ram_base,
+            facts.ram_top);
 
-    // 3. framealloc, on its built-in early storage.
-    (void)take(framealloc::init(regions.free_regions(), regions.reserved_regions()),
+    // 3. framealloc. Its bitmap (about 1.07 bits per usable frame) is carved
+    // out of the lowest free frames the boot-time identity map reaches, above
+    // the first megabyte, and stays allocated from then on.
+    framealloc::MetadataPlacement placement;
+    placement.direct_map_offset = 0;  // identity-mapped
+    placement.lowest = PhysicalAddress::new_canonical(0x100000);
+    placement.highest = PhysicalAddress::new_canonical((std::uint64_t{4} << 30) - 1);
+    (void)take(framealloc::init_carving_metadata(regions.free_regions(), regions.reserved_regions(),
+                                                 placement),
                "framealloc init");
-    kernel_image = take(framealloc::allocate_frames_at(
-                            PhysicalAddress::new_canonical(facts.kernel_image_start),
-                            facts.kernel_image_frames),
-                        "claiming the kernel image")
-                       .into_mapped();
+    kprintf(
+        "framealloc-kernel: metadata %lu bytes for %lu usable frames, carved from free memory\n",
+        static_cast<unsigned long>(framealloc::default_frame_allocator().stats().metadata_bytes),
+        static_cast<unsigned long>(
+            framealloc::default_frame_allocator().stats().general.total_frames));
+    new (kernel_image) framealloc::MappedFrames<>(
+        take(
+            framealloc::allocate_frames_at(PhysicalAddress::new_canonical(facts.kernel_image_start),
+                                           facts.kernel_image_frames),
+            "claiming the kernel image")
+            .into_mapped());
     print_allocator_state("after init");
 
-    // 4. Page tables from allocated frames, covering all RAM (above 4 GiB too).
-    IdentityMapInfo map{};
+    // 4. Translation tables from allocated frames, covering all RAM.
+    platform::MappingInfo map{};
     const char* why = nullptr;
-    if (!install_identity_map(facts.ram_top, page_table_frame, nullptr, &map, &why)) {
+    if (!platform::map_memory(facts.ram_base, facts.ram_top, page_table_frame, nullptr, &map,
+                              &why)) {
         kpanic("building page tables: %s", why);
     }
     kprintf(

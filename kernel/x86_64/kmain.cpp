@@ -1,19 +1,17 @@
-// The C++ entry point of the demo kernel, called by boot.S in long mode with
-// the Multiboot1 magic and the physical address of the info block. It brings
-// up the console, runs global constructors, installs exception reporting,
-// reads the memory map, brings up framealloc, page tables and the heap, and
-// runs the self-test; the result is reported on COM1 and through QEMU's exit
-// status, which is what tests/kernel checks. It also defines the two hooks
-// framealloc's core leaves to the kernel.
+// The C++ entry point of the Multiboot boot, called by boot.S in long mode
+// with the Multiboot1 magic and the physical address of the info block. It
+// brings up the console, runs global constructors, installs exception
+// reporting, parses the Multiboot memory map with framealloc's parser,
+// reserves what the loader still uses, and hands over to run_kernel (shared
+// with the other boot paths): memory bring-up, self-test, exit status.
 #include <cstdint>
 
+#include "command_line.hpp"
 #include "console.hpp"
-#include "framealloc/framealloc.hpp"
-#include "memory.hpp"
+#include "framealloc/memmap.hpp"
+#include "kernel_main.hpp"
 #include "multiboot.hpp"
-#include "platform.hpp"
 #include "runtime.hpp"
-#include "selftest.hpp"
 #include "traps.hpp"
 
 extern "C" char __kernel_start[];
@@ -23,6 +21,7 @@ namespace kernel {
 namespace {
 
 constexpr std::uint32_t kConstructorProbeValue = 0xc0ffee42;
+constexpr std::uint64_t kLowMemoryEnd = 1 << 20;
 
 // Proves .init_array is wired up: the value is only set if kmain ran the
 // constructor, since the object lives in .bss and starts out zero.
@@ -40,29 +39,6 @@ void print_boot_data(const BootInfo& info) {
         kprintf("  loader data [0x%lx - 0x%lx) %s\n", range.base, range.base + range.length,
                 range.what);
     }
-}
-
-void print_dump_line(const char* line) {
-    kprintf("  %s\n", line);
-}
-
-bool command_line_has(const char* command_line, const char* option) {
-    if (command_line == nullptr) {
-        return false;
-    }
-    for (const char* word = command_line; *word != '\0'; ++word) {
-        if (word != command_line && word[-1] != ' ') {
-            continue;
-        }
-        std::size_t i = 0;
-        while (option[i] != '\0' && word[i] == option[i]) {
-            ++i;
-        }
-        if (option[i] == '\0' && (word[i] == '\0' || word[i] == ' ')) {
-            return true;
-        }
-    }
-    return false;
 }
 
 // Lets tests/kernel prove that its harness notices a failing kernel: a panic
@@ -115,22 +91,23 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
     print_boot_data(boot_info);
     inject_failure(boot_info.command_line);
 
-    memory_init(boot_info);
-    const SelftestSummary summary = run_selftest();
-    framealloc::default_frame_allocator().dump(print_dump_line);
-    kprintf(
-        "framealloc-kernel: selftest passed: %lu allocations, %lu frames verified, "
-        "free=%lu/%lu\n",
-        summary.allocations, summary.frames_verified, summary.free_frames, summary.total_frames);
-    qemu_exit(kExitSuccess);
-}
-
-// framealloc's panic hook: a kernel bug it cannot report as an error value.
-extern "C" void framealloc_panic(const char* message) {
-    kernel::kpanic("framealloc: %s", message);
-}
-
-// One CPU, so the per-CPU fast path always uses cache 0.
-extern "C" unsigned framealloc_cpu_id() {
-    return 0;
+    // The map, parsed by framealloc's own Multiboot1 parser; then what is
+    // already in use: the low 1 MiB (BIOS data, EBDA, option ROMs) and
+    // everything the loader left for us.
+    static BootRegions regions;
+    const framealloc::Status parsed = framealloc::memmap::parse_multiboot1_mmap(
+        reinterpret_cast<const void*>(boot_info.mmap_addr), boot_info.mmap_length, regions);
+    if (!parsed) {
+        kpanic("parsing the Multiboot memory map: %s", parsed.error().message);
+    }
+    reserve_range(regions, 0, kLowMemoryEnd, "reserving the low 1 MiB");
+    if (boot_info.boot_ranges_dropped != 0) {
+        kpanic("too many loader data ranges to reserve");
+    }
+    for (std::size_t i = 0; i < boot_info.boot_range_count; ++i) {
+        reserve_range(regions, boot_info.boot_ranges[i].base, boot_info.boot_ranges[i].length,
+                      boot_info.boot_ranges[i].what);
+    }
+    const auto image_start = reinterpret_cast<std::uintptr_t>(__kernel_start);
+    run_kernel(regions, image_start, reinterpret_cast<std::uintptr_t>(__kernel_end) - image_start);
 }

@@ -1,6 +1,6 @@
-// The few x86_64 and QEMU-board facts the demo kernel relies on: port I/O,
-// control registers, halting, and leaving QEMU through the isa-debug-exit
-// device. Everything here is inline so the rest of the kernel reads as plain
+// The few x86_64 and QEMU-board facts the x86_64 kernels (Multiboot and UEFI)
+// rely on: port I/O, control registers, halting, and leaving QEMU through the
+// isa-debug-exit device. Everything here is inline so the rest of the kernel reads as plain
 // C++ without inline assembly scattered through it.
 #pragma once
 

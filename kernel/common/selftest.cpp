@@ -3,7 +3,9 @@
 // a per-allocation seed, and is checked before it is freed: if the allocator
 // ever handed one frame to two owners, the later owner's pattern would
 // overwrite the earlier one's and the check would fail. Device memory (the
-// local APIC and IOAPIC windows) is only allocated by address, never touched.
+// board's device frames from platform.hpp: the APICs on a PC, the GIC and
+// UART on AArch64's virt board) is only allocated by address, never touched.
+// The same test runs on every boot path; nothing in it depends on the CPU.
 // The test's own bookkeeping lives on the kernel heap, so the heap (and with
 // it framealloc's node storage) keeps growing while frames are allocated.
 #include "selftest.hpp"
@@ -14,6 +16,7 @@
 #include "console.hpp"
 #include "framealloc/framealloc.hpp"
 #include "memory.hpp"
+#include "platform.hpp"
 #include "selftest_support.hpp"
 
 namespace kernel {
@@ -36,10 +39,10 @@ constexpr std::size_t kHugeSlots = 8;
 constexpr unsigned kIterations = 6000;
 constexpr std::uint64_t kMaxRun = 64;
 constexpr std::size_t kMaxExhaustHandles = 512;
-constexpr std::uint64_t kLocalApic = 0xfee00000;
-constexpr std::uint64_t kIoApic = 0xfec00000;
-constexpr std::uint64_t kWindowLow = 16ull << 20;
-constexpr std::uint64_t kWindowHigh = 48ull << 20;
+// The DMA-style window, as offsets from the lowest RAM address (0 on a PC, so
+// 16-48 MiB there as in ISA-era DMA limits; 1 GiB + that on AArch64's virt).
+constexpr std::uint64_t kWindowLowOffset = 16ull << 20;
+constexpr std::uint64_t kWindowHighOffset = 48ull << 20;
 constexpr std::uint64_t kFourGiB = 4ull << 30;
 // Words per frame checked: every word for 4 KiB allocations; for 2 MiB frames
 // one word in 64 keeps the run short under TCG while still touching every frame.
@@ -305,18 +308,20 @@ void Selftest::op_aligned() {
 
 // A DMA-style window that never crosses a 64 KiB boundary.
 void Selftest::op_windowed() {
+    const std::uint64_t low = memory_facts().ram_base + kWindowLowOffset;
+    const std::uint64_t high = memory_facts().ram_base + kWindowHighOffset;
     std::uint64_t count = 1 + random_.below(16);
-    auto request = AllocRequest::frames(count)
-                       .within(PhysicalAddress::new_canonical(kWindowLow),
-                               PhysicalAddress::new_canonical(kWindowHigh - 1))
-                       .not_crossing(16);
+    auto request =
+        AllocRequest::frames(count)
+            .within(PhysicalAddress::new_canonical(low), PhysicalAddress::new_canonical(high - 1))
+            .not_crossing(16);
     auto frames = constrained(allocator_.allocate(request), request, "windowed allocate");
     if (frames.is_empty()) {
         return;
     }
     std::uint64_t start = frames.start_address().value();
     std::uint64_t end = start + frames.size_in_bytes();
-    if (start < kWindowLow || end > kWindowHigh || start / 65536 != (end - 1) / 65536) {
+    if (start < low || end > high || start / 65536 != (end - 1) / 65536) {
         kpanic("selftest: windowed allocation [0x%lx, 0x%lx) breaks its constraints", start, end);
     }
     ++counters_.windowed;
@@ -380,14 +385,19 @@ void Selftest::run_mixed() {
 }
 
 void Selftest::run_device_and_errors() {
-    // Device windows lie in no region of QEMU's map: the first allocation at
-    // an address makes a reserved region there, a second one must fail.
-    for (std::uint64_t device : {kLocalApic, kIoApic}) {
+    // Device windows lie in no free region of the firmware's map: the first
+    // allocation at an address takes the frame from the reserved pool (making
+    // a reserved region there if the map had none), a second one must fail.
+    std::size_t device_count = 0;
+    const platform::DeviceFrame* devices = platform::device_frames(&device_count);
+    for (std::size_t i = 0; i < device_count; ++i) {
+        const std::uint64_t device = devices[i].address;
         auto address = PhysicalAddress::new_canonical(device);
         auto frames = expect(allocator_.allocate_frames_at(address, 1), "allocate at MMIO");
         if (frames.pool() != framealloc::Pool::kReserved ||
             frames.start_address().value() != device) {
-            kpanic("selftest: MMIO frame 0x%lx not from the reserved pool", device);
+            kpanic("selftest: MMIO frame 0x%lx (%s) not from the reserved pool", device,
+                   devices[i].name);
         }
         expect_error(allocator_.allocate_frames_at(address, 1), ErrorKind::kAddressInUse,
                      "second allocation at an MMIO frame");

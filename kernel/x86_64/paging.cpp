@@ -3,7 +3,7 @@
 // 4 GiB and framealloc is asked for table frames below 4 GiB.
 #include "paging.hpp"
 
-#include "platform.hpp"
+#include "x86.hpp"
 
 namespace kernel {
 namespace {

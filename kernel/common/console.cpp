@@ -1,22 +1,13 @@
-// COM1 driver and the kernel's printf. Polled, unbuffered output: the kernel
-// runs with interrupts off on one CPU, and every byte must be in QEMU's log
-// before the kernel exits, so waiting for the transmitter is the simple and
-// correct choice.
+// The kernel's printf, on top of the port's debug UART (platform.hpp). Polled,
+// unbuffered output: the kernel runs with interrupts off on one CPU, and every
+// byte must be in QEMU's log before the kernel exits, so waiting for the
+// transmitter is the simple and correct choice.
 #include "console.hpp"
 
 #include "platform.hpp"
 
 namespace kernel {
 namespace {
-
-constexpr std::uint16_t kCom1 = 0x3f8;
-constexpr std::uint16_t kData = kCom1 + 0;
-constexpr std::uint16_t kInterruptEnable = kCom1 + 1;
-constexpr std::uint16_t kFifoControl = kCom1 + 2;
-constexpr std::uint16_t kLineControl = kCom1 + 3;
-constexpr std::uint16_t kModemControl = kCom1 + 4;
-constexpr std::uint16_t kLineStatus = kCom1 + 5;
-constexpr std::uint8_t kLineStatusTransmitEmpty = 0x20;
 
 // One conversion's formatting options.
 struct FieldSpec {
@@ -69,19 +60,11 @@ void write_unsigned(std::uint64_t value, unsigned base, bool upper, bool negativ
 }  // namespace
 
 void console_init() {
-    outb(kInterruptEnable, 0x00);
-    outb(kLineControl, 0x80);  // DLAB on: the next two ports are the divisor
-    outb(kData, 0x01);         // 115200 / 1
-    outb(kInterruptEnable, 0x00);
-    outb(kLineControl, 0x03);   // 8 data bits, no parity, one stop bit, DLAB off
-    outb(kFifoControl, 0xc7);   // enable and clear FIFOs
-    outb(kModemControl, 0x03);  // DTR and RTS, no loopback
+    platform::serial_init();
 }
 
 void console_write_char(char c) {
-    while ((inb(kLineStatus) & kLineStatusTransmitEmpty) == 0) {
-    }
-    outb(kData, static_cast<std::uint8_t>(c));
+    platform::serial_write(c);
 }
 
 void console_write(const char* text) {
@@ -121,7 +104,8 @@ void kvprintf(const char* format, va_list args) {
             }
             ++p;
         }
-        // Every 64-bit type on x86_64 is passed the same way; only int differs.
+        // Every 64-bit type is passed the same way on the LP64 targets this
+        // kernel builds for (x86_64, AArch64); only int differs.
         bool wide = longs > 0 || size_t_arg;
         switch (*p) {
             case 'd':
@@ -190,7 +174,7 @@ void kpanic(const char* format, ...) {
     kvprintf(format, args);
     va_end(args);
     console_write("\n");
-    qemu_exit(kExitFailure);
+    platform::exit(platform::ExitCode::kFailure);
 }
 
 }  // namespace kernel

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "console.hpp"
-#include "platform.hpp"
+#include "x86.hpp"
 
 extern "C" const std::uint64_t trap_stub_table[32];
 

@@ -1,22 +1,11 @@
-// Freestanding C/C++ run-time support for the kernel. GCC emits calls to
-// memcpy, memset, memmove and memcmp even with -ffreestanding, so they must
+// memcpy, memset, memmove and memcmp for the x86_64 kernels (Multiboot and
+// UEFI). Compilers emit calls to them even with -ffreestanding, so they must
 // exist. The copies and fills use string instructions so the compiler cannot
 // recognise their bodies as memcpy/memset loops and turn them back into calls
 // to themselves; a compare loop is not a pattern either compiler rewrites.
-// Global destructors never run (the kernel exits through QEMU), so
-// __cxa_atexit only has to accept the registration.
-#include "runtime.hpp"
-
 #include <cstddef>
-#include <cstdint>
-
-#include "console.hpp"
 
 extern "C" {
-
-using InitFunction = void (*)();
-extern InitFunction __init_array_start[];
-extern InitFunction __init_array_end[];
 
 void* memcpy(void* destination, const void* source, std::size_t count) {
     void* result = destination;
@@ -57,34 +46,4 @@ int memcmp(const void* left, const void* right, std::size_t count) {
     return 0;
 }
 
-// Referenced by every __cxa_atexit registration of a global destructor.
-void* __dso_handle = nullptr;
-
-int __cxa_atexit(void (*)(void*), void*, void*) {
-    return 0;
-}
-
-void __cxa_pure_virtual() {
-    kernel::kpanic("pure virtual function called");
-}
-
 }  // extern "C"
-
-// A virtual destructor's deleting variant refers to operator delete even when
-// no object is ever heap-allocated; reaching it is a kernel bug.
-void operator delete(void*) noexcept {
-    kernel::kpanic("operator delete called");
-}
-void operator delete(void*, std::size_t) noexcept {
-    kernel::kpanic("operator delete called");
-}
-
-namespace kernel {
-
-void run_global_constructors() {
-    for (InitFunction* function = __init_array_start; function != __init_array_end; ++function) {
-        (*function)();
-    }
-}
-
-}  // namespace kernel

@@ -1,20 +1,34 @@
 // Memory bring-up for the demo kernel, in the order a real kernel needs it:
 // firmware map -> framealloc (early mode, fixed storage) -> page tables built
 // from allocated frames -> a heap built from allocated frames -> framealloc
-// moved onto that heap. After memory_init() returns, framealloc's default
-// allocator is in heap mode and the kernel heap grows on demand by taking
-// frames from it.
+// moved onto that heap. Each boot path (Multiboot, UEFI, device tree) parses
+// its firmware's map into BootRegions with framealloc::memmap, adds what its
+// firmware or loader still uses as reserved regions, and hands over here. After memory_init()
+// returns, framealloc's default allocator is in heap mode and the kernel heap grows on demand by
+// taking frames from it.
 #pragma once
 
 #include <cstdint>
 
+#include "framealloc/memmap.hpp"
 #include "heap.hpp"
-#include "multiboot.hpp"
 
 namespace kernel {
 
+/// Room for a firmware map: OVMF's UEFI map alone has around a hundred
+/// descriptors, most of them reserved.
+inline constexpr std::size_t kMaxBootRegions = 256;
+using BootRegions = framealloc::memmap::RegionList<kMaxBootRegions>;
+
+/// Adds [base, base + length) to `regions` as reserved; panics (naming
+/// `what`) when the range is invalid or the list is full.
+void reserve_range(BootRegions& regions, std::uint64_t base, std::uint64_t length,
+                   const char* what);
+
 /// What the rest of the kernel (the self-test) needs to know about memory.
 struct MemoryFacts {
+    /// First byte of the lowest usable RAM region (0 on a PC, 1 GiB on virt).
+    std::uint64_t ram_base = 0;
     /// One past the last byte of usable RAM; everything below is mapped.
     std::uint64_t ram_top = 0;
     std::uint64_t kernel_image_start = 0;
@@ -37,8 +51,10 @@ struct HeapGrowthFacts {
 
 [[nodiscard]] const HeapGrowthFacts& heap_growth_facts();
 
-/// Runs the whole sequence above; panics (fails the QEMU run) on any error.
-void memory_init(const BootInfo& boot);
+/// Runs the whole sequence above on the firmware's regions; the kernel image
+/// [image_start, image_start + image_bytes) is reserved here (and claimed
+/// with allocate_frames_at once framealloc runs). Panics on any error.
+void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes);
 
 [[nodiscard]] const MemoryFacts& memory_facts();
 
