@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FRAMEALLOC_BENCH_DIR:-build-bench}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DFRAMEALLOC_BUILD_KERNEL=OFF -DFRAMEALLOC_BUILD_TESTS=OFF -DFRAMEALLOC_BUILD_TOOLS=OFF >/dev/null
+  -DFRAMEALLOC_BUILD_BENCH=ON -DFRAMEALLOC_BUILD_KERNEL=OFF -DFRAMEALLOC_BUILD_TESTS=OFF -DFRAMEALLOC_BUILD_TOOLS=OFF >/dev/null
 cmake --build "$build" --target framealloc_opcount >/dev/null
 n=${OPCOUNT_N:-20000}
 scenarios=("$@")

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FRAMEALLOC_BENCH_DIR:-build-bench}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DFRAMEALLOC_BUILD_KERNEL=OFF -DFRAMEALLOC_BUILD_TESTS=OFF -DFRAMEALLOC_BUILD_TOOLS=OFF >/dev/null
+  -DFRAMEALLOC_BUILD_BENCH=ON -DFRAMEALLOC_BUILD_KERNEL=OFF -DFRAMEALLOC_BUILD_TESTS=OFF -DFRAMEALLOC_BUILD_TOOLS=OFF >/dev/null
 cmake --build "$build" --target framealloc_bench framealloc_opcount
 "$build/bench/framealloc_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$build/bench.json" --benchmark_out_format=json "$@"

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <new>
 #include <type_traits>
 
@@ -32,6 +31,7 @@ constexpr std::uint32_t kKnownFlags =
 static_assert(static_cast<int>(fa::ErrorKind::kInvariantViolation) == FA_ERR_INVARIANT_VIOLATION);
 static_assert(static_cast<int>(fa::ErrorKind::kForeignHandle) == FA_ERR_FOREIGN_HANDLE);
 static_assert(static_cast<int>(fa::MemoryRegionType::kReserved) == FA_REGION_RESERVED);
+static_assert(fa::kFreeChunkOrders == FA_FREE_CHUNK_ORDERS);
 // fa_init() converts regions into the table's memory.
 static_assert(sizeof(Slot) >= sizeof(fa::PhysicalMemoryRegion));
 static_assert(alignof(Slot) >= alignof(fa::PhysicalMemoryRegion));
@@ -51,7 +51,7 @@ fa_frames to_c(const Handle& h) {
 template <typename E>
 std::int64_t raw(const E& value) {
     std::underlying_type_t<E> v;
-    std::memcpy(&v, &value, sizeof v);
+    __builtin_memcpy(&v, &value, sizeof v);  // no <cstring>: the kernel flavour has no libc
     return static_cast<std::int64_t>(v);
 }
 constexpr std::size_t round_up(std::size_t v, std::size_t a) {
@@ -676,8 +676,12 @@ fa_status fa_get_stats(const fa_allocator* a, fa_stats* out) {
     }
     const fa::FrameStats st = a->allocator.stats();
     const auto pool = [](const fa::PoolStats& p) {
-        return fa_pool_stats{p.total_frames, p.free_frames, p.allocated_frames, p.free_chunks,
-                             p.largest_free_chunk};
+        fa_pool_stats c{p.total_frames, p.free_frames,        p.allocated_frames,
+                        p.free_chunks,  p.largest_free_chunk, {}};
+        for (std::size_t k = 0; k < fa::kFreeChunkOrders; ++k) {
+            c.free_chunks_by_order[k] = p.free_chunks_by_order[k];
+        }
+        return c;
     };
     fa_stats s{};
     s.general = pool(st.general);

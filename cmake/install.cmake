@@ -1,7 +1,8 @@
 # Install rules and package files: headers, the hosted and C libraries, a CMake
 # package (find_package(framealloc) giving framealloc::framealloc,
-# framealloc::hosted and framealloc::c) and two pkg-config files (framealloc
-# for C++, framealloc-c for C). Included by the root CMakeLists.txt.
+# framealloc::hosted, framealloc::c and framealloc::c_kernel, each when it was
+# built) and pkg-config files (framealloc for C++, framealloc-c for hosted C,
+# framealloc-c-kernel for C kernels). Included by the root CMakeLists.txt.
 include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 
@@ -12,13 +13,18 @@ install(DIRECTORY "${framealloc_root}/include/framealloc"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
         FILES_MATCHING PATTERN "*.hpp")
 
-set_target_properties(framealloc_hosted PROPERTIES EXPORT_NAME hosted OUTPUT_NAME framealloc_hosted)
-
-set(framealloc_install_targets framealloc framealloc_hosted)
+set(framealloc_install_targets framealloc)
+if(TARGET framealloc_hosted)
+  set_target_properties(framealloc_hosted PROPERTIES EXPORT_NAME hosted OUTPUT_NAME framealloc_hosted)
+  list(APPEND framealloc_install_targets framealloc_hosted)
+endif()
 if(TARGET framealloc_c)
   list(APPEND framealloc_install_targets framealloc_c)
   install(FILES "${framealloc_root}/c/include/framealloc.h"
           DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+if(TARGET framealloc_c_kernel)
+  list(APPEND framealloc_install_targets framealloc_c_kernel)
 endif()
 
 install(TARGETS ${framealloc_install_targets}
@@ -49,10 +55,18 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/framealloc-config.cmake"
 # `cmake --install --prefix` and a moved tree both work.
 file(RELATIVE_PATH framealloc_pc_up "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 string(REGEX REPLACE "/$" "" framealloc_pc_up "${framealloc_pc_up}")
-foreach(pc framealloc framealloc-c)
-  if(pc STREQUAL "framealloc-c" AND NOT TARGET framealloc_c)
-    continue()
-  endif()
+set(framealloc_pc_files framealloc)
+if(TARGET framealloc_c AND TARGET framealloc_hosted)
+  list(APPEND framealloc_pc_files framealloc-c)
+endif()
+if(TARGET framealloc_c_kernel)
+  list(APPEND framealloc_pc_files framealloc-c-kernel)
+endif()
+set(framealloc_pc_libs "")
+if(TARGET framealloc_hosted)
+  set(framealloc_pc_libs "-L\${libdir} -lframealloc_hosted")
+endif()
+foreach(pc IN LISTS framealloc_pc_files)
   configure_file("${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in"
                  "${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc" @ONLY)
   install(FILES "${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc"

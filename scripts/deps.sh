@@ -6,7 +6,7 @@ mode=${1:-test}
 pkgs=(cmake ninja-build g++ pkg-config)
 if [ "$mode" = test ]; then
   pkgs+=(clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev
-         qemu-system-x86 librsvg2-bin doxygen binutils
+         qemu-system-x86 librsvg2-bin libpng-dev doxygen binutils
          # The firmware boots of the demo kernel: UEFI (gnu-efi's crt0 and
          # OVMF) and AArch64 (Clang with lld, the AArch64 libstdc++ headers,
          # QEMU's virt board).

@@ -116,12 +116,19 @@ typedef struct fa_request {
 } fa_request;
 
 /** Counts for one pool, in 4 KiB frames. */
+/** Size classes of fa_pool_stats.free_chunks_by_order: order k counts free
+ * runs of 2^k to 2^(k+1) - 1 frames (like Linux's /proc/buddyinfo); the last
+ * order also counts every larger run. */
+#define FA_FREE_CHUNK_ORDERS 24
+
 typedef struct fa_pool_stats {
     uint64_t total_frames;       /**< Frames in the pool's regions. */
     uint64_t free_frames;        /**< Free, including frames parked in per-CPU caches. */
     uint64_t allocated_frames;   /**< total_frames - free_frames. */
     uint64_t free_chunks;        /**< Free runs in the shared pool. */
     uint64_t largest_free_chunk; /**< Longest free run in the shared pool. */
+    /** Free runs of the shared pool by size class; they add up to free_chunks. */
+    uint64_t free_chunks_by_order[FA_FREE_CHUNK_ORDERS];
 } fa_pool_stats;
 
 /** A snapshot of an allocator. */

@@ -3,6 +3,8 @@
 // protocol, statistics, and the function init() returns to page-table code.
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 
 #include "framealloc/frames.hpp"
@@ -37,21 +39,28 @@ struct AllocRequest {
         r.align_frames = frames;
         return r;
     }
+    /// Every byte of the run in [lo, hi] (both inclusive).
     [[nodiscard]] constexpr AllocRequest within(PhysicalAddress lo, PhysicalAddress hi) const {
         AllocRequest r = *this;
         r.min_address = lo;
         r.max_address = hi;
         return r;
     }
+    /// The same window in plain byte addresses, as below() takes them; a bound
+    /// past the physical width is clamped to it (so `lo` there leaves no frame).
+    [[nodiscard]] constexpr AllocRequest within(std::uint64_t lo, std::uint64_t hi) const {
+        return within(clamped(lo), clamped(hi));
+    }
     /// Every byte below `limit` (e.g. 4 GiB for 32-bit DMA); a limit past the
     /// physical width means no limit.
     [[nodiscard]] constexpr AllocRequest below(std::uint64_t limit) const {
         AllocRequest r = *this;
-        // Clamp, not new_canonical's masking: masking would wrap 2^52 + x to x.
-        const std::uint64_t last = limit == 0 ? 0 : limit - 1;
-        r.max_address = PhysicalAddress::new_canonical(
-            last > PhysicalAddress::kMax ? PhysicalAddress::kMax : last);
+        r.max_address = clamped(limit == 0 ? 0 : limit - 1);
         return r;
+    }
+    /// The same limit as an address: every byte below `limit`.
+    [[nodiscard]] constexpr AllocRequest below(PhysicalAddress limit) const {
+        return below(limit.value());
     }
     [[nodiscard]] constexpr AllocRequest not_crossing(std::uint64_t frames) const {
         AllocRequest r = *this;
@@ -62,6 +71,13 @@ struct AllocRequest {
         AllocRequest r = *this;
         r.at = address;
         return r;
+    }
+
+  private:
+    // Clamp, not new_canonical's masking: masking would wrap 2^52 + x to x.
+    [[nodiscard]] static constexpr PhysicalAddress clamped(std::uint64_t address) {
+        return PhysicalAddress::new_canonical(
+            address > PhysicalAddress::kMax ? PhysicalAddress::kMax : address);
     }
 };
 
@@ -137,6 +153,18 @@ struct FramesIteratorRequest {
     }
 };
 
+/// Size classes of the free-chunk histogram (PoolStats::free_chunks_by_order):
+/// order k holds chunks of 2^k to 2^(k+1) - 1 frames, like Linux's
+/// /proc/buddyinfo; the last order also holds everything larger (32 GiB and up).
+inline constexpr std::size_t kFreeChunkOrders = 24;
+
+/// The histogram order of a free chunk of `frames` (>= 1) frames: floor(log2),
+/// capped at the last order.
+[[nodiscard]] constexpr std::size_t free_chunk_order(std::uint64_t frames) {
+    const auto order = static_cast<std::size_t>(std::bit_width(frames | 1U)) - 1;
+    return order < kFreeChunkOrders ? order : kFreeChunkOrders - 1;
+}
+
 /// Counts for one pool, in 4 KiB frames.
 struct PoolStats {
     std::uint64_t total_frames = 0;
@@ -144,6 +172,15 @@ struct PoolStats {
     std::uint64_t allocated_frames = 0;
     std::uint64_t free_chunks = 0;         ///< Free runs in the shared pool.
     std::uint64_t largest_free_chunk = 0;  ///< In frames, shared pool only.
+    /// Free runs of the shared pool by size class (see free_chunk_order());
+    /// the entries add up to free_chunks. Which sizes are left says more than
+    /// the largest alone: no order >= 9 means no 2 MiB frame can be had.
+    std::uint64_t free_chunks_by_order[kFreeChunkOrders] = {};
+
+    /// Counts one free run of `frames` frames in the histogram.
+    constexpr void count_free_chunk(std::uint64_t frames) {
+        ++free_chunks_by_order[free_chunk_order(frames)];
+    }
 };
 
 /// A snapshot of an allocator.

@@ -180,6 +180,31 @@ TEST_F(CApi, EveryEntryPointRefusesNullOutputsAndCallbacks) {
     EXPECT_EQ(fa_check(fa_), FA_OK);
 }
 
+TEST_F(CApi, StatsCountFreeChunksBySizeClass) {
+    init();
+    // 64 MiB = 16384 frames (order 14) and 1 GiB = 2^18 frames (order 18);
+    // the reserved pool is one frame (order 0).
+    fa_stats s = stats();
+    EXPECT_EQ(s.general.free_chunks_by_order[14], 1U);
+    EXPECT_EQ(s.general.free_chunks_by_order[18], 1U);
+    EXPECT_EQ(s.reserved.free_chunks_by_order[0], 1U);
+    // Taking 1 MiB from the middle of the 64 MiB run leaves 1 MiB (order 8)
+    // before it and 62 MiB (order 13) after it.
+    fa_frames f;
+    ASSERT_EQ(fa_allocate_frames_at(fa_, 2 * kMiB, 256, &f), FA_OK);
+    s = stats();
+    EXPECT_EQ(s.general.free_chunks_by_order[14], 0U);
+    EXPECT_EQ(s.general.free_chunks_by_order[8], 1U);
+    EXPECT_EQ(s.general.free_chunks_by_order[13], 1U);
+    std::uint64_t total = 0;
+    for (const std::uint64_t n : s.general.free_chunks_by_order) {
+        total += n;
+    }
+    EXPECT_EQ(total, s.general.free_chunks);
+    ASSERT_EQ(fa_free(fa_, f), FA_OK);
+    EXPECT_EQ(stats().general.free_chunks_by_order[14], 1U);
+}
+
 TEST_F(CApi, InitRefusesBadInputAndStaysRetryable) {
     fa_frames f{};
     EXPECT_EQ(fa_allocate_frames(fa_, 1, &f), FA_ERR_NOT_INITIALIZED);

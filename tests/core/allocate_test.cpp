@@ -258,5 +258,43 @@ TEST(Dump, ListsModePoolsRegionsAndChunks) {
     EXPECT_NE(text.find("free   0x0-0x9fff"), std::string::npos);
 }
 
+TEST(Dump, ShowsTheFreeChunkHistogramOfEachPool) {
+    // General: 10 frames (order 3) and 1 frame (order 0); reserved: 1 frame.
+    auto a = make_allocator({frames(0, 9), frames(20, 20)},
+                            {frames(16, 16, MemoryRegionType::kReserved)});
+    std::vector<std::string> lines;
+    a->dump([&](const char* line) { lines.emplace_back(line); });
+    std::vector<std::string> histograms;
+    for (const std::string& line : lines) {
+        if (line.rfind("  free chunks by order (4 KiB << k):", 0) == 0) {
+            histograms.push_back(line);
+        }
+    }
+    ASSERT_EQ(histograms.size(), 2U);
+    EXPECT_EQ(histograms[0], "  free chunks by order (4 KiB << k): 0:1 3:1");
+    EXPECT_EQ(histograms[1], "  free chunks by order (4 KiB << k): 0:1");
+}
+
+TEST(Dump, LongHistogramsContinueOnTheNextLine) {
+    // One free chunk in each of 20 orders (chunks of 2^k frames, apart).
+    std::vector<PhysicalMemoryRegion> free;
+    std::uint64_t at = 0;
+    for (unsigned k = 0; k < 20; ++k) {
+        free.push_back(frames(at, at + (1ULL << k) - 1));
+        at += (2ULL << k) + 1;
+    }
+    auto a = make_allocator(free, {});
+    std::string text;
+    a->dump([&](const char* line) {
+        text += line;
+        text += '\n';
+    });
+    // A line cut at the dump's buffer size would lose the last orders.
+    for (unsigned k = 0; k < 20; ++k) {
+        EXPECT_NE(text.find(" " + std::to_string(k) + ":1"), std::string::npos) << k << "\n"
+                                                                                << text;
+    }
+}
+
 }  // namespace
 }  // namespace framealloc::test

@@ -13,7 +13,8 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 cd "$src"
-FRAMEALLOC_DOXYGEN_OUT="$out" doxygen docs/Doxyfile
+# The Doxyfile writes to build/doxygen; a later OUTPUT_DIRECTORY line wins.
+{ cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $out"; } | doxygen -
 test -f "$out/html/index.html"
 test -n "$(ls "$out"/html/*framealloc_8h* 2>/dev/null)" || {
   echo "docs_doxygen: the C header produced no page"

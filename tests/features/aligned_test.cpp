@@ -115,6 +115,32 @@ TEST(Aligned, WindowRoundsItsEndsInwardToWholeFrames) {
     EXPECT_FALSE(alloc->allocate(req).has_value());
 }
 
+TEST(Aligned, WindowAndLimitTakeByteAddressesAndPhysicalAddressesAlike) {
+    // within() and below() accept the same two spellings: a plain byte
+    // address (as the docs write them) and a PhysicalAddress.
+    static_assert(AllocRequest{}.within(0x1001, 0x3fff).min_address ==
+                  PhysicalAddress::new_canonical(0x1001));
+    static_assert(AllocRequest{}.within(0x1001, 0x3fff).max_address ==
+                  PhysicalAddress::new_canonical(0x3fff));
+    static_assert(AllocRequest{}.below(PhysicalAddress::new_canonical(16 * kMiB)).max_address ==
+                  AllocRequest{}.below(16 * kMiB).max_address);
+    auto alloc = make_allocator({free_region(0, 4 * kMiB)});
+    auto a = alloc->allocate(AllocRequest::frames(1).within(0x1001, 0x3fff));
+    auto b = alloc->allocate(AllocRequest::frames(1).within(0x1001, 0x3fff));
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(a->start().number() + b->start().number(), 2U + 3U);
+    auto low = alloc->allocate(AllocRequest::frames(2).below(phys(0x8000)));
+    ASSERT_TRUE(low);
+    EXPECT_LT(low->end().number(), 8U);
+    // A bound past the physical width is clamped, not wrapped to a small
+    // address: a window starting there holds no whole frame.
+    EXPECT_EQ(
+        alloc->allocate(AllocRequest::frames(1).within(PhysicalAddress::kMax + 1 + 0x1000, ~0ULL))
+            .kind(),
+        ErrorKind::kInvalidArgument);
+}
+
 // Low memory holds one spot that fits; high memory is one big chunk the
 // unconstrained fast path would pick. Frames 0x1000+30 .. 0x1000+129 (100
 // frames) contain one 64-aligned run of 64 (0x1040..0x107f).

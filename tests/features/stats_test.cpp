@@ -105,6 +105,76 @@ TEST(Stats, EmptyOrExhaustedPoolReportsZeroFragmentation) {
     EXPECT_EQ(st.fragmentation_permille(), 0U);
 }
 
+// Sums a histogram: it must account for every free chunk, no more.
+std::uint64_t histogram_total(const PoolStats& p) {
+    std::uint64_t n = 0;
+    for (const std::uint64_t c : p.free_chunks_by_order) {
+        n += c;
+    }
+    return n;
+}
+
+TEST(Stats, FreeChunkOrderIsFloorLog2CappedAtTheLastOrder) {
+    static_assert(free_chunk_order(1) == 0);
+    static_assert(free_chunk_order(2) == 1);
+    static_assert(free_chunk_order(3) == 1);
+    static_assert(free_chunk_order(511) == 8);
+    static_assert(free_chunk_order(512) == 9);          // one 2 MiB frame's worth
+    static_assert(free_chunk_order(1ULL << 18) == 18);  // 1 GiB
+    static_assert(free_chunk_order(~0ULL) == kFreeChunkOrders - 1);
+    EXPECT_EQ(free_chunk_order((1ULL << (kFreeChunkOrders - 1)) - 1), kFreeChunkOrders - 2);
+    EXPECT_EQ(free_chunk_order(1ULL << (kFreeChunkOrders + 3)), kFreeChunkOrders - 1);
+}
+
+TEST(Stats, FreeChunksAreCountedBySizeClassPerPool) {
+    auto alloc = machine();
+    // General: 100 frames (order 6) and 256 (order 8). Reserved: 32 (order 5)
+    // and 1 (order 0).
+    FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.free_chunks_by_order[6], 1U);
+    EXPECT_EQ(st.general.free_chunks_by_order[8], 1U);
+    EXPECT_EQ(histogram_total(st.general), st.general.free_chunks);
+    EXPECT_EQ(st.reserved.free_chunks_by_order[5], 1U);
+    EXPECT_EQ(st.reserved.free_chunks_by_order[0], 1U);
+    EXPECT_EQ(histogram_total(st.reserved), 2U);
+
+    // 6 frames out of the 256-frame chunk at offset 100 leave 100 (order 6)
+    // and 150 (order 7); with the low 100-frame chunk, order 6 holds two.
+    auto mid = alloc->allocate_frames_at(phys(16 * kMiB + 100 * kFrame), 6);
+    ASSERT_TRUE(mid);
+    auto lapic = alloc->allocate_frames_at(phys(0xfee00000), 1);
+    ASSERT_TRUE(lapic);
+    st = alloc->stats();
+    EXPECT_EQ(st.general.free_chunks_by_order[6], 2U);
+    EXPECT_EQ(st.general.free_chunks_by_order[7], 1U);
+    EXPECT_EQ(st.general.free_chunks_by_order[8], 0U);
+    EXPECT_EQ(histogram_total(st.general), 3U);
+    EXPECT_EQ(st.reserved.free_chunks_by_order[0], 0U) << "the APIC page is taken";
+    EXPECT_EQ(histogram_total(st.reserved), 1U);
+
+    // Freeing merges the chunks back: the histogram follows.
+    mid = AllocatedFrames<>();
+    st = alloc->stats();
+    EXPECT_EQ(st.general.free_chunks_by_order[8], 1U);
+    EXPECT_EQ(st.general.free_chunks_by_order[7], 0U);
+    EXPECT_EQ(histogram_total(st.general), 2U);
+}
+
+TEST(Stats, CheckerboardFillsOrderZero) {
+    auto alloc = make_allocator({free_region(kMiB, 64 * kFrame)});
+    std::vector<AllocatedFrames<>> keep;
+    std::vector<AllocatedFrames<>> drop;
+    for (int i = 0; i < 64; ++i) {
+        auto f = alloc->allocate_frames_at(phys(kMiB + static_cast<std::uint64_t>(i) * kFrame), 1);
+        ASSERT_TRUE(f);
+        (i % 2 == 0 ? keep : drop).push_back(std::move(f.value()));
+    }
+    drop.clear();
+    const FrameStats st = alloc->stats();
+    EXPECT_EQ(st.general.free_chunks_by_order[0], 32U);
+    EXPECT_EQ(histogram_total(st.general), 32U);
+}
+
 TEST(Stats, PerCpuCachedFramesCountAsFreeAndAsSplinters) {
     auto alloc = make_heap_allocator({free_region(kMiB, kMiB)});
     set_current_cpu(3);
@@ -119,11 +189,16 @@ TEST(Stats, PerCpuCachedFramesCountAsFreeAndAsSplinters) {
     EXPECT_EQ(st.general.allocated_frames, 1U);
     EXPECT_EQ(st.general.largest_free_chunk, 256U - kBatch);
     EXPECT_EQ(st.fragmentation_permille(), 1000U - (256U - kBatch) * 1000U / 255U);
+    // Cached frames are free but not chunks of the shared pool.
+    EXPECT_EQ(histogram_total(st.general), st.general.free_chunks);
+    EXPECT_EQ(st.general.free_chunks_by_order[free_chunk_order(256U - kBatch)], 1U);
     alloc->drain_cpu_caches();
     st = alloc->stats();
     EXPECT_EQ(st.cached_frames, 0U);
     EXPECT_EQ(st.general.free_frames, 255U);
     EXPECT_EQ(st.general.free_chunks, 1U);
+    EXPECT_EQ(st.general.free_chunks_by_order[7], 1U) << "255 frames: order 7";
+    EXPECT_EQ(histogram_total(st.general), 1U);
     EXPECT_EQ(st.general.largest_free_chunk, 255U);
     EXPECT_EQ(st.fragmentation_permille(), 0U);
 }

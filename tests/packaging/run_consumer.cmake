@@ -1,7 +1,8 @@
 # Builds and runs the consumer project one way (MODE): find_package against a
-# tree installed with `cmake --install` from BUILD_DIR, add_subdirectory of
-# SOURCE_DIR, or pkg-config (plain compiler command lines, as a Makefile
-# would). Run with cmake -P; WORK_DIR is wiped first.
+# tree installed with `cmake --install` from BUILD_DIR, the same from a project
+# that enables only C (c_only), add_subdirectory of SOURCE_DIR, or pkg-config
+# (plain compiler command lines, as a Makefile would). Run with cmake -P;
+# WORK_DIR is wiped first.
 cmake_minimum_required(VERSION 3.25)
 foreach(var MODE SOURCE_DIR BUILD_DIR WORK_DIR GENERATOR CXX_COMPILER C_COMPILER LIBDIR)
   if(NOT DEFINED ${var})
@@ -23,9 +24,13 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 set(consumer "${SOURCE_DIR}/tests/packaging/consumer")
 
-if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkgconfig")
+if(MODE MATCHES "^(find_package|pkgconfig|c_only)$")
   run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
-  foreach(f include/framealloc.h include/framealloc/framealloc.hpp
+  set(kernel_flavour)
+  if(EXISTS "${BUILD_DIR}/c/libframealloc_c-kernel.a")
+    set(kernel_flavour ${LIBDIR}/libframealloc_c-kernel.a ${LIBDIR}/pkgconfig/framealloc-c-kernel.pc)
+  endif()
+  foreach(f include/framealloc.h include/framealloc/framealloc.hpp ${kernel_flavour}
             ${LIBDIR}/libframealloc_hosted.a ${LIBDIR}/libframealloc_c.a
             ${LIBDIR}/cmake/framealloc/framealloc-config.cmake
             ${LIBDIR}/cmake/framealloc/framealloc-config-version.cmake
@@ -43,6 +48,15 @@ if(MODE STREQUAL "find_package")
   # Only the installed tree may be found: no package registry, no source tree.
   run(${configure} -DFRAMEALLOC_CONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH=${prefix}
       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+elseif(MODE STREQUAL "c_only")
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/packaging/consumer_c_only" -B "${WORK_DIR}/build"
+      -G "${GENERATOR}" -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_BUILD_TYPE=Release
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  run(${CMAKE_COMMAND} --build "${WORK_DIR}/build" --target consumer_c)
+  run("${WORK_DIR}/build/consumer_c")
+  message(STATUS "${run_output}")
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  return()
 elseif(MODE STREQUAL "subdirectory")
   run(${configure} -DFRAMEALLOC_CONSUMER_MODE=subdirectory -DFRAMEALLOC_SOURCE_DIR=${SOURCE_DIR})
 elseif(MODE STREQUAL "pkgconfig")
@@ -52,10 +66,13 @@ elseif(MODE STREQUAL "pkgconfig")
   separate_arguments(cpp_flags UNIX_COMMAND "${run_output}")
   run(${pkg_config} --cflags --libs framealloc-c)
   separate_arguments(c_flags UNIX_COMMAND "${run_output}")
-  if(NOT cpp_flags MATCHES "-std=c\\+\\+20")
-    message(FATAL_ERROR "framealloc.pc lacks -std=c++20: ${cpp_flags}")
+  # The .pc must leave the language standard to the user (C++20 or later).
+  if(cpp_flags MATCHES "-std=")
+    message(FATAL_ERROR "framealloc.pc forces a language standard: ${cpp_flags}")
   endif()
-  run(${CXX_COMPILER} "${consumer}/main.cpp" ${cpp_flags} -o "${WORK_DIR}/consumer_cpp")
+  run(${CXX_COMPILER} -std=c++23 "${consumer}/main.cpp" ${cpp_flags} -o "${WORK_DIR}/consumer_cpp23")
+  run("${WORK_DIR}/consumer_cpp23")
+  run(${CXX_COMPILER} -std=c++20 "${consumer}/main.cpp" ${cpp_flags} -o "${WORK_DIR}/consumer_cpp")
   run(${C_COMPILER} -std=c11 -Wall -Wextra -Werror "${consumer}/main.c" ${c_flags}
       -o "${WORK_DIR}/consumer_c")
   foreach(program consumer_cpp consumer_c)

@@ -2,6 +2,9 @@
 // path that must name its cause, output files, and determinism by seed.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "framealloc/allocator_types.hpp"
 #include "test_util.hpp"
 #include "workloads.hpp"
 
@@ -107,6 +110,160 @@ TEST(SimCli, SameSeedGivesIdenticalJsonAndSvg) {
     EXPECT_NE(read_text(dir.file("a.svg")), read_text(dir.file("c.svg")));
 }
 
+TEST(SimCli, EverySubcommandHasHelpThatExitsZero) {
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"run", "--help"},
+                                               {"run", "-h"},
+                                               {"run", "--ops", "5", "--help"},
+                                               {"regions", "--help"},
+                                               {"help", "run"},
+                                               {"help", "regions"}}) {
+        const CommandResult r = run_cli(args);
+        EXPECT_EQ(r.code, kExitOk) << args[0] << " " << args[1] << ": " << r.err;
+        EXPECT_TRUE(r.err.empty()) << r.err;
+        EXPECT_EQ(
+            r.out.rfind("usage: framealloc-sim " + (args[0] == "help" ? args[1] : args[0]), 0), 0U)
+            << r.out;
+    }
+    EXPECT_NE(run_cli({"run", "--help"}).out.find("--workload"), std::string::npos);
+    EXPECT_EQ(run_cli({"run", "--help"}).out.find("usage: framealloc-sim regions"),
+              std::string::npos)
+        << "a command's help is about that command";
+}
+
+TEST(SimCli, VersionPrintsTheProjectVersion) {
+    const CommandResult r = run_cli({"--version"});
+    EXPECT_EQ(r.code, kExitOk);
+    EXPECT_EQ(r.out.rfind("framealloc-sim ", 0), 0U);
+    EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;
+}
+
+TEST(SimCli, OutputPathsAreCheckedBeforeTheRun) {
+    // A run that would take long must not start when its output cannot be written.
+    for (const char* option : {"--svg", "--json"}) {
+        const CommandResult r =
+            run_cli({"run", "--ops", "100000000", option, "/nonexistent-dir/out.file"});
+        EXPECT_EQ(r.code, kExitUsage) << option;
+        EXPECT_TRUE(r.out.empty()) << option << ": the workload ran anyway:\n" << r.out;
+        EXPECT_EQ(r.err,
+                  "framealloc-sim: cannot open '/nonexistent-dir/out.file': No such file or "
+                  "directory\n");
+    }
+}
+
+TEST(SimCli, CheckingAnOutputPathLeavesNoFileAndKeepsAnExistingOne) {
+    ScratchDir dir;
+    const auto kept = dir.file("kept.json");
+    write_text(kept, "old");
+    // Fails later (bad trace): neither the new SVG path nor the JSON may be touched.
+    const auto trace = dir.file("bad.trace");
+    write_text(trace, "frobnicate 1\n");
+    const auto svg = dir.file("new.svg");
+    const CommandResult r =
+        run_cli({"run", "--trace", trace.string(), "--svg", svg.string(), "--json", kept.string()});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_FALSE(std::filesystem::exists(svg));
+    EXPECT_EQ(read_text(kept), "old");
+}
+
+TEST(SimCli, UnreadableInputsNameTheFileAndTheOsReason) {
+    ScratchDir dir;
+    const CommandResult trace = run_cli({"run", "--trace", "/nonexistent/t.trace", "--no-svg"});
+    EXPECT_EQ(trace.code, kExitUsage);
+    EXPECT_EQ(trace.err,
+              "framealloc-sim: cannot open '/nonexistent/t.trace': No such file or directory\n");
+    const std::string folder = dir.file("").string();
+    const CommandResult directory = run_cli({"run", "--trace", folder, "--no-svg"});
+    EXPECT_EQ(directory.code, kExitUsage);
+    EXPECT_EQ(directory.err, "framealloc-sim: cannot read '" + folder + "': Is a directory\n");
+}
+
+TEST(SimCli, TheHeapStepIsCountedApartFromOperations) {
+    ScratchDir dir;
+    const auto trace = dir.file("one.trace");
+    write_text(trace, "alloc 1\n");
+    const auto json = dir.file("one.json");
+    const CommandResult r =
+        run_cli({"run", "--trace", trace.string(), "--no-svg", "--json", json.string()});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_NE(r.out.find("operations                1 (1 allocations, 0 frees)"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("moved to the heap 1 time"), std::string::npos) << r.out;
+    const std::string text = read_text(json);
+    EXPECT_NE(text.find("\"operations\": 1,"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"heap_moves\": 1,"), std::string::npos) << text;
+}
+
+TEST(SimCli, FailuresAreBrokenDownByRequestCategory) {
+    ScratchDir dir;
+    const auto trace = dir.file("fail.trace");
+    // 16 GiB of RAM: one 2 MiB frame works, 100 GiB of them cannot, and a
+    // plain allocation succeeds.
+    write_text(trace, "alloc-huge 1\nalloc-huge 51200\nalloc 4\n");
+    const auto json = dir.file("fail.json");
+    const CommandResult r =
+        run_cli({"run", "--trace", trace.string(), "--no-svg", "--json", json.string()});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_NE(r.out.find("    alloc-huge: 1 of 2 failed -- "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("largest failed request 26214400 frames (100 GiB)"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find("    alloc: "), std::string::npos) << "no failure, no line:\n" << r.out;
+    const std::string text = read_text(json);
+    EXPECT_NE(text.find("{\"name\": \"alloc-huge\", \"attempts\": 2, \"failures\": 1, "
+                        "\"largest_failed_frames\": 26214400"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("{\"name\": \"alloc\", \"attempts\": 1, \"failures\": 0"),
+              std::string::npos)
+        << text;
+}
+
+TEST(SimCli, WorkloadRequestsAreCountedByCategory) {
+    // Each workload request carries its category, so failures can be told apart.
+    ScratchDir dir;
+    const auto json = dir.file("dma.json");
+    const CommandResult r = run_cli({"run", "--workload", "dma", "--ops", "20000", "--no-svg",
+                                     "--json", json.string(), "--quiet"});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    const std::string text = read_text(json);
+    EXPECT_NE(text.find("\"name\": \"DMA rings (below 4 GiB, 64 KiB aligned)\""), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\"name\": \"DMA descriptors (below 4 GiB, not crossing 64 KiB)\""),
+              std::string::npos);
+}
+
+TEST(SimCli, SummaryAndJsonCarryTheFreeChunkHistogram) {
+    ScratchDir dir;
+    const auto json = dir.file("h.json");
+    const CommandResult r = run_cli({"run", "--ops", "5000", "--no-svg", "--json", json.string()});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_NE(r.out.find("  free chunks by size       "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("    free chunks by size     "), std::string::npos)
+        << "the reserved pool's too:\n"
+        << r.out;
+    // Each pool's histogram has one count per order and adds up to its free_chunks.
+    const std::string text = read_text(json);
+    for (const char* pool : {"\"general\": {", "\"reserved\": {"}) {
+        const std::size_t at = text.find(pool);
+        ASSERT_NE(at, std::string::npos) << pool;
+        const std::size_t chunks_at = text.find("\"free_chunks\": ", at);
+        const std::uint64_t chunks = std::stoull(text.substr(chunks_at + 15));
+        const std::size_t open = text.find("\"free_chunks_by_order\": [", at);
+        ASSERT_NE(open, std::string::npos) << pool;
+        const std::size_t close = text.find(']', open);
+        std::istringstream counts(text.substr(open + 25, close - open - 25));
+        std::uint64_t sum = 0;
+        std::size_t n = 0;
+        std::string item;
+        while (std::getline(counts, item, ',')) {
+            sum += std::stoull(item);
+            ++n;
+        }
+        EXPECT_EQ(n, framealloc::kFreeChunkOrders) << pool;
+        EXPECT_EQ(sum, chunks) << pool;
+    }
+}
+
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
 
 TEST(SimCli, RegionsPrintsEveryRegionAndTheUsableTotal) {
@@ -127,7 +284,18 @@ TEST(SimCli, RegionsNeedsExactlyOneFile) {
 TEST(SimCli, RegionsOfAMissingFileFails) {
     const CommandResult r = run_cli({"regions", "/nonexistent/map.txt"});
     EXPECT_EQ(r.code, kExitUsage);
-    EXPECT_NE(r.err.find("/nonexistent/map.txt"), std::string::npos);
+    EXPECT_EQ(r.err,
+              "framealloc-sim: cannot open '/nonexistent/map.txt': No such file or directory\n");
+}
+
+TEST(SimCli, RegionsOfAMalformedMapExitsTwoAsDocumented) {
+    // docs/simulator.md and docs/memmap.md: 2 for every bad input.
+    ScratchDir dir;
+    const auto map = dir.file("bad.txt");
+    write_text(map, "BIOS-e820: [mem 0x0000000000000000-0xzz] usable\n");
+    const CommandResult r = run_cli({"regions", map.string()});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.err.rfind("framealloc-sim: " + map.string() + ":1: ", 0), 0U) << r.err;
 }
 
 TEST(SimCli, RunOnAMapFileUsesItsMemory) {

@@ -1,7 +1,9 @@
-// The picture's axis: holes and long uniform runs are squeezed, tiny regions
-// stay visible, and the rows are filled exactly -- for a small VM and for a
-// 12 TiB server alike.
+// The picture's axis: proportional to frames except for holes (a fixed gap)
+// and tiny segments (a minimum width), on whole pixels, with the rows filled
+// exactly -- for a small VM and for a 12 TiB server alike.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "svg_layout.hpp"
 
@@ -74,6 +76,32 @@ TEST(SimLayout, A12TiBServerKeepsItsOneFrameRegionsVisible) {
         last = x;
     }
     EXPECT_LT(x_of_frame(layout, 200), 0) << "frame 200 lies in a hole";
+}
+
+TEST(SimLayout, WidthsAreProportionalToFramesApartFromHolesAndMinimums) {
+    // 1 GiB free, a one-frame MMIO page after a hole, 3 GiB allocated.
+    const std::uint64_t gib = 1ULL << 18;
+    const Snapshot snap = snapshot_of({
+        {{0, gib - 1}, FrameState::kFree},
+        {{gib + 100, gib + 100}, FrameState::kReservedAllocated},
+        {{2 * gib, 5 * gib - 1}, FrameState::kAllocated},
+    });
+    const Layout layout = make_layout(snap, 1000);
+    expect_well_formed(layout);
+    ASSERT_EQ(layout.segments.size(), 5U);  // free, hole, page, hole, allocated
+    const Segment& free = layout.segments[0];
+    const Segment& page = layout.segments[2];
+    const Segment& allocated = layout.segments[4];
+    EXPECT_EQ(layout.segments[1].width, kHoleWidth);
+    EXPECT_EQ(page.width, kMinSegmentWidth) << "one frame is drawn at the minimum width";
+    // The rest is shared 1:3, to the pixel.
+    const double rest = layout.total_width() - 2 * kHoleWidth - kMinSegmentWidth;
+    EXPECT_NEAR(free.width, rest / 4, 1.0);
+    EXPECT_NEAR(allocated.width, rest * 3 / 4, 1.0);
+    for (const Segment& s : layout.segments) {
+        EXPECT_EQ(s.x, std::round(s.x)) << "segments start on whole pixels";
+        EXPECT_EQ(s.width, std::round(s.width));
+    }
 }
 
 TEST(SimLayout, DetailIsLinearInsideASegment) {

@@ -4,8 +4,12 @@
 // the line number. Readers return an error string instead of throwing so a
 // bad line is reported, not a crash.
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "memmap_text.hpp"
 #include "text_util.hpp"
@@ -331,6 +335,19 @@ TextParseResult parse_memory_map(std::string_view text, const ParseOptions& opti
     return map;
 }
 
+namespace {
+
+// A file that cannot be opened or read: the message names the file and the
+// OS reason.
+ParseError file_error(std::string message) {
+    ParseError error{0, std::move(message)};
+    error.io_error = true;
+    error.unreadable = true;
+    return error;
+}
+
+}  // namespace
+
 TextParseResult parse_memory_map_file(const std::string& path, MapFormat format) {
     ParseOptions options;
     options.format = format;
@@ -338,18 +355,19 @@ TextParseResult parse_memory_map_file(const std::string& path, MapFormat format)
 }
 
 TextParseResult parse_memory_map_file(const std::string& path, const ParseOptions& options) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return file_error("cannot read '" + path + "': " + std::strerror(EISDIR));
+    }
+    errno = 0;
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-        ParseError error{0, "cannot open file"};
-        error.unreadable = true;
-        return error;
+        return file_error("cannot open '" + path + "': " + std::strerror(errno));
     }
     std::ostringstream text;
     text << file.rdbuf();
     if (file.bad()) {
-        ParseError error{0, "cannot read file"};
-        error.unreadable = true;
-        return error;
+        return file_error("cannot read '" + path + "': " + std::strerror(errno));
     }
     return parse_memory_map(text.str(), options);
 }

@@ -84,6 +84,9 @@ struct ParsedMap {
 struct ParseError {
     std::size_t line = 0;
     std::string message;
+    /// The file could not be opened or read (the message then names the file
+    /// and the OS reason: "cannot open 'x': No such file or directory").
+    bool io_error = false;
     /// The input could not be read at all (missing, permission denied,
     /// addresses hidden) rather than being malformed.
     bool unreadable = false;

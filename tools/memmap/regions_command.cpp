@@ -133,6 +133,10 @@ int run_regions_command(const std::string& path, const ParseOptions& options, st
     const TextParseResult result = parse_memory_map_file(path, options);
     if (!result.ok()) {
         const ParseError& error = result.error();
+        if (error.io_error) {
+            err << "error: " << error.message << '\n';  // names the file itself
+            return 2;
+        }
         err << path;
         if (error.line != 0) {
             err << ':' << error.line;

@@ -1,8 +1,13 @@
-// Argument parsing and the two subcommands. Everything that can be wrong
-// with the input is reported here, before the allocator is touched, with the
-// file (and line) at fault.
+// Argument parsing and the subcommands. Everything that can be wrong with
+// the input -- options, map and trace files, output paths -- is reported
+// here, before the allocator is touched, in one format: "framealloc-sim: "
+// then either "FILE:LINE: what is wrong" or "cannot open 'FILE': OS reason".
 #include "cli.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -25,24 +30,28 @@ namespace framealloc::sim {
 namespace {
 
 constexpr const char* kDefaultSvg = "framealloc-sim.svg";
+constexpr const char* kExitStatusText =
+    "exit status: 0 ok, 1 an allocator invariant broke, 2 bad usage or input\n";
 
-void print_help(std::ostream& out) {
-    out << "framealloc-sim: replays a machine's memory life on framealloc and draws it.\n"
+#ifndef FRAMEALLOC_SIM_VERSION
+#define FRAMEALLOC_SIM_VERSION "unknown"
+#endif
+
+// "cannot open 'PATH': No such file or directory" from the errno of the failed call.
+std::string cannot(const char* verb, const std::string& path, int error) {
+    return std::string("cannot ") + verb + " '" + path + "': " + std::strerror(error);
+}
+
+void print_run_help(std::ostream& out) {
+    out << "usage: framealloc-sim run [options]\n"
+           "  Runs a workload or trace on framealloc, prints a summary and draws an SVG.\n"
            "\n"
-           "usage:\n"
-           "  framealloc-sim run [options]    run a workload or trace, print a summary, draw an "
-           "SVG\n"
-           "  framealloc-sim regions FILE     print the regions a memory-map file produces\n"
-           "  framealloc-sim regions --this-machine\n"
-           "                                  the same for this machine's own map\n"
-           "  framealloc-sim --help           this text\n"
-           "\n"
-           "run options:\n"
+           "options:\n"
            "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log,\n"
            "                    GRUB lsmmap, /proc/iomem dump, bare table); `this-machine`\n"
            "                    reads this machine's own; default: a built-in 16 GiB x86 desktop\n"
            "  --columns LAYOUT  how a bare table's columns read: base-length, start-end or\n"
-           "                    start-end-exclusive (also for regions)\n"
+           "                    start-end-exclusive\n"
            "  --workload NAME   built-in workload (default: mixed)\n"
            "  --trace FILE      replay a trace file instead of a workload\n"
            "  --ops N           number of operations (default: the workload's own; a trace\n"
@@ -54,6 +63,7 @@ void print_help(std::ostream& out) {
            "  --no-svg          do not write a picture\n"
            "  --json OUT.json   machine-readable results (no timings, so it is reproducible)\n"
            "  --quiet           no summary and no progress bar; errors only\n"
+           "  -h, --help        this text\n"
            "\nworkloads:\n";
     for (const WorkloadInfo& w : workloads()) {
         out << "  " << w.name << std::string(12 - std::string(w.name).size(), ' ') << w.summary
@@ -66,7 +76,25 @@ void print_help(std::ostream& out) {
            "  free NAME [cpu=C]\n"
            "  heap                               the kernel heap is up (default: from the start)\n"
            "  # comment\n"
-           "\nexit status: 0 ok, 1 an allocator invariant broke, 2 bad usage or input\n";
+           "\n"
+        << kExitStatusText;
+}
+
+void print_regions_help(std::ostream& out) {
+    out << "usage: framealloc-sim regions [--columns LAYOUT] FILE\n"
+           "       framealloc-sim regions --this-machine\n"
+           "  Prints the free and reserved regions a memory-map file produces (e820, UEFI,\n"
+           "  Multiboot or device-tree boot log, GRUB lsmmap, /proc/iomem dump or bare table;\n"
+           "  detected from the content) and the frames the allocator could hand out.\n"
+           "\n"
+           "options:\n"
+           "  --this-machine    read this machine's own map: /sys/firmware/memmap (world-\n"
+           "                    readable), else /proc/iomem (addresses need root)\n"
+           "  --columns LAYOUT  how a bare table's columns read: base-length, start-end or\n"
+           "                    start-end-exclusive\n"
+           "  -h, --help        this text\n"
+           "\n"
+        << kExitStatusText;
 }
 
 struct RunOptions {
@@ -83,14 +111,44 @@ struct RunOptions {
     bool quiet = false;
 };
 
-bool read_file(const std::string& path, std::string& text) {
+// Reads `path` whole; on failure `why` says so with the OS reason.
+bool read_file(const std::string& path, std::string& text, std::string& why) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        why = cannot("read", path, EISDIR);
+        return false;
+    }
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
+        why = cannot("open", path, errno);
         return false;
     }
     std::ostringstream buffer;
     buffer << in.rdbuf();
+    if (in.bad()) {
+        why = cannot("read", path, errno);
+        return false;
+    }
     text = buffer.str();
+    return true;
+}
+
+// Checks before the run that `path` can be written, without truncating an
+// existing file or leaving a new one behind.
+bool check_writable(const std::string& path, std::ostream& err) {
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    errno = 0;
+    std::FILE* file = std::fopen(path.c_str(), "a");
+    if (file == nullptr) {
+        err << "framealloc-sim: " << cannot("open", path, errno) << "\n";
+        return false;
+    }
+    std::fclose(file);
+    if (!existed) {
+        std::filesystem::remove(path, ec);
+    }
     return true;
 }
 
@@ -159,7 +217,7 @@ bool parse_run_options(const std::vector<std::string>& args, RunOptions& o, std:
         } else if (a == "--quiet" || a == "-q") {
             o.quiet = true;
         } else {
-            err << "framealloc-sim: unknown option '" << a << "' for run (see --help)\n";
+            err << "framealloc-sim: unknown option '" << a << "' for run (see run --help)\n";
             return false;
         }
     }
@@ -172,30 +230,49 @@ bool parse_run_options(const std::vector<std::string>& args, RunOptions& o, std:
 
 template <typename Writer>
 bool write_output(const std::string& path, std::ostream& err, Writer&& writer) {
+    errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     if (!file) {
-        err << "framealloc-sim: cannot write " << path << "\n";
+        err << "framealloc-sim: " << cannot("open", path, errno) << "\n";
         return false;
     }
     writer(file);
     file.close();
     if (!file) {
-        err << "framealloc-sim: error writing " << path << "\n";
+        err << "framealloc-sim: " << cannot("write", path, errno) << "\n";
         return false;
     }
     return true;
 }
 
+bool wants_help(const std::vector<std::string>& args) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--help" || args[i] == "-h") {
+            return true;
+        }
+    }
+    return false;
+}
+
 int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (wants_help(args)) {
+        print_run_help(out);
+        return kExitOk;
+    }
     RunOptions o;
     if (!parse_run_options(args, o, err)) {
+        return kExitUsage;
+    }
+    // Output paths first: a long run must not end in "cannot open".
+    if ((o.svg && !check_writable(o.svg_path, err)) ||
+        (!o.json_path.empty() && !check_writable(o.json_path, err))) {
         return kExitUsage;
     }
     MachineMap map = builtin_map();
     if (!o.map_path.empty()) {
         std::string why;
         if (!load_map(o.map_path, o.columns, map, why)) {
-            err << "framealloc-sim: bad map file " << why << "\n";
+            err << "framealloc-sim: " << why << "\n";
             return kExitUsage;
         }
     }
@@ -209,15 +286,16 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
     std::uint64_t max_ops = 0;
     if (!o.trace_path.empty()) {
         std::string text;
-        if (!read_file(o.trace_path, text)) {
-            err << "framealloc-sim: cannot read trace " << o.trace_path << "\n";
+        std::string why;
+        if (!read_file(o.trace_path, text, why)) {
+            err << "framealloc-sim: " << why << "\n";
             return kExitUsage;
         }
         std::vector<Op> ops;
-        TraceError why;
-        if (!parse_trace(text, ops, why)) {
-            err << "framealloc-sim: " << o.trace_path << ":" << why.line << ": " << why.message
-                << "\n";
+        TraceError bad_line;
+        if (!parse_trace(text, ops, bad_line)) {
+            err << "framealloc-sim: " << o.trace_path << ":" << bad_line.line << ": "
+                << bad_line.message << "\n";
             return kExitUsage;
         }
         max_ops = o.ops.value_or(ops.size());
@@ -277,6 +355,10 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
 }
 
 int regions_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (wants_help(args)) {
+        print_regions_help(out);
+        return kExitOk;
+    }
     std::string file;
     std::string columns;
     bool this_machine = false;
@@ -294,45 +376,98 @@ int regions_command(const std::vector<std::string>& args, std::ostream& out, std
     }
     if (usage || this_machine == !file.empty()) {
         err << "framealloc-sim: usage: framealloc-sim regions [--columns LAYOUT] FILE, or "
-               "framealloc-sim regions --this-machine\n";
+               "framealloc-sim regions --this-machine (see regions --help)\n";
+        return kExitUsage;
+    }
+    // The map is checked here so its errors read like every other one; the
+    // report below then cannot fail. A file named like the keyword is still
+    // a file.
+    const std::string spec = this_machine           ? kThisMachine
+                             : file == kThisMachine ? "./" + file
+                                                    : file;
+    MachineMap map;
+    std::string why;
+    if (!load_map(spec, columns, map, why)) {
+        err << "framealloc-sim: " << why << "\n";
         return kExitUsage;
     }
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
-    // memmap's own exit codes are 1 (malformed) and 2 (unreadable); both are
-    // bad input to us.
+    std::ostringstream report_err;
+    int status = 0;
     if (this_machine) {
-        return memmap_text::run_this_machine_command({}, out, err) == 0 ? kExitOk : kExitUsage;
-    }
-    memmap_text::ParseOptions options;
-    if (!columns.empty()) {
-        const auto layout = memmap_text::columns_from_name(columns);
-        if (!layout) {
-            err << "framealloc-sim: unknown --columns '" << columns
-                << "' (base-length, start-end or start-end-exclusive)\n";
-            return kExitUsage;
+        status = memmap_text::run_this_machine_command({}, out, report_err);
+    } else {
+        memmap_text::ParseOptions options;
+        if (!columns.empty()) {
+            options.columns = *memmap_text::columns_from_name(columns);  // load_map checked it
         }
-        options.columns = *layout;
+        status = memmap_text::run_regions_command(file, options, out, report_err);
     }
-    return memmap_text::run_regions_command(file, options, out, err) == 0 ? kExitOk : kExitUsage;
+    if (status != 0) {
+        err << "framealloc-sim: " << report_err.str();
+        return kExitUsage;
+    }
+    return kExitOk;
 #else
     (void)out;
-    err << "framealloc-sim: memory-map files are not supported in this build\n";
     return kExitUsage;
 #endif
+}
+
+struct Command {
+    const char* name;
+    const char* synopsis;
+    const char* summary;
+    int (*run)(const std::vector<std::string>&, std::ostream&, std::ostream&);
+};
+
+constexpr Command kCommands[] = {
+    {"run", "run [options]", "run a workload or trace, print a summary, draw an SVG", run_command},
+    {"regions", "regions FILE", "print the regions a memory-map file produces", regions_command},
+};
+
+void print_help(std::ostream& out) {
+    out << "framealloc-sim " FRAMEALLOC_SIM_VERSION
+           ": replays a machine's memory life on framealloc and draws it.\n"
+           "\n"
+           "usage:\n";
+    for (const Command& c : kCommands) {
+        const std::string synopsis = c.synopsis;
+        out << "  framealloc-sim " << synopsis << std::string(18 - synopsis.size(), ' ')
+            << c.summary << "\n";
+    }
+    out << "  framealloc-sim regions --this-machine\n"
+           "                                   the same for this machine's own map\n"
+           "  framealloc-sim COMMAND --help   the options of one command\n"
+           "  framealloc-sim --help           this text\n"
+           "  framealloc-sim --version        the version\n"
+           "\n";
+    print_run_help(out);
 }
 
 }  // namespace
 
 int sim_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    if (args.empty()) {
+        print_help(err);
+        return kExitUsage;
+    }
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        // `help COMMAND` is `COMMAND --help`.
+        if (args.size() > 1) {
+            return sim_main({args[1], "--help"}, out, err);
+        }
         print_help(out);
-        return args.empty() ? kExitUsage : kExitOk;
+        return kExitOk;
     }
-    if (args[0] == "run") {
-        return run_command(args, out, err);
+    if (args[0] == "--version" || args[0] == "-V") {
+        out << "framealloc-sim " FRAMEALLOC_SIM_VERSION "\n";
+        return kExitOk;
     }
-    if (args[0] == "regions") {
-        return regions_command(args, out, err);
+    for (const Command& c : kCommands) {
+        if (args[0] == c.name) {
+            return c.run(args, out, err);
+        }
     }
     err << "framealloc-sim: unknown command '" << args[0] << "' (try --help)\n";
     return kExitUsage;

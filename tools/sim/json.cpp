@@ -31,7 +31,11 @@ void pool(std::ostream& out, const char* name, const PoolStats& p) {
         << ", \"free_frames\": " << p.free_frames
         << ", \"allocated_frames\": " << p.allocated_frames
         << ", \"free_chunks\": " << p.free_chunks
-        << ", \"largest_free_chunk\": " << p.largest_free_chunk << "}";
+        << ", \"largest_free_chunk\": " << p.largest_free_chunk << ", \"free_chunks_by_order\": [";
+    for (std::size_t k = 0; k < kFreeChunkOrders; ++k) {
+        out << (k == 0 ? "" : ", ") << p.free_chunks_by_order[k];
+    }
+    out << "]}";
 }
 
 }  // namespace
@@ -43,6 +47,7 @@ void write_json(const RunReport& r, std::uint64_t seed, std::ostream& out) {
     out << "  \"map\": " << quoted(r.map_description) << ",\n";
     out << "  \"seed\": " << seed << ",\n";
     out << "  \"operations\": " << r.ops << ",\n";
+    out << "  \"heap_moves\": " << r.heap_moves << ",\n";
     out << "  \"allocations\": " << r.allocs << ",\n";
     out << "  \"frees\": " << r.frees << ",\n";
     out << "  \"frees_skipped\": " << r.frees_skipped << ",\n";
@@ -55,6 +60,23 @@ void write_json(const RunReport& r, std::uint64_t seed, std::ostream& out) {
         }
     }
     out << "},\n";
+    out << "  \"categories\": [";
+    for (std::size_t i = 0; i < r.categories.size(); ++i) {
+        const CategoryFailures& c = r.categories[i];
+        out << (i == 0 ? "\n" : ",\n") << "    {\"name\": " << quoted(c.name)
+            << ", \"attempts\": " << c.attempts << ", \"failures\": " << c.failures
+            << ", \"largest_failed_frames\": " << c.largest_failed_frames << ", \"by_kind\": {";
+        bool first = true;
+        for (std::size_t k = 0; k < kErrorKinds; ++k) {
+            if (c.by_kind[k] != 0) {
+                out << (first ? "" : ", ") << quoted(to_string(static_cast<ErrorKind>(k))) << ": "
+                    << c.by_kind[k];
+                first = false;
+            }
+        }
+        out << "}}";
+    }
+    out << (r.categories.empty() ? "],\n" : "\n  ],\n");
     out << "  \"stats\": {\n";
     pool(out, "general", s.general);
     out << ",\n";

@@ -96,9 +96,18 @@ bool load_map(const std::string& spec, const std::string& columns, MachineMap& m
         this_machine ? memmap_text::read_this_machine()
                      : memmap_text::parse_memory_map_file(spec, options);
     if (!parsed.ok()) {
-        error = this_machine ? "this machine: " + parsed.error().message
-                             : spec + ":" + std::to_string(parsed.error().line) + ": " +
-                                   parsed.error().message;
+        // One format with the rest of the tool: the OS reason for a file that
+        // cannot be read, FILE:LINE: for a line at fault, FILE: otherwise.
+        const memmap_text::ParseError& e = parsed.error();
+        if (this_machine) {
+            error = "this machine: " + e.message;
+        } else if (e.io_error) {
+            error = e.message;
+        } else if (e.line != 0) {
+            error = spec + ":" + std::to_string(e.line) + ": " + e.message;
+        } else {
+            error = spec + ": " + e.message;
+        }
         return false;
     }
     const memmap_text::ParsedMap& pm = parsed.map();

@@ -29,6 +29,9 @@ struct Op {
     std::uint64_t at = 0;        ///< Byte address for kAllocAt.
     std::uint64_t id = kAnonymous;
     unsigned cpu = 0;  ///< The CPU the operation runs on (selects a per-CPU cache).
+    /// What kind of request this is, for the failure breakdown ("DMA rings
+    /// (below 4 GiB)", ...); a static string, or nullptr for the verb's name.
+    const char* category = nullptr;
 };
 
 /// Where the simulator's operations come from. on_result() tells a workload

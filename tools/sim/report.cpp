@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace framealloc::sim {
 
@@ -68,6 +70,40 @@ std::string frames_text(std::uint64_t frames) {
     return std::to_string(frames) + " frames (" + human_bytes(frames * 4096) + ")";
 }
 
+// " -- out of memory: 3, not enough contiguous frames: 2", or "" for none.
+std::string by_kind(const std::array<std::uint64_t, kErrorKinds>& counts) {
+    std::string text;
+    for (std::size_t k = 0; k < kErrorKinds; ++k) {
+        if (counts[k] != 0) {
+            text += std::string(text.empty() ? " -- " : ", ") +
+                    to_string(static_cast<ErrorKind>(k)) + ": " + std::to_string(counts[k]);
+        }
+    }
+    return text;
+}
+
+// Free chunks by size class, as Linux's /proc/buddyinfo: "4 KiB 812, 8 KiB
+// 240, ..." for the non-empty orders, wrapped under its label.
+void print_histogram(std::ostream& out, std::string label, const PoolStats& p) {
+    std::vector<std::string> items;
+    for (std::size_t k = 0; k < kFreeChunkOrders; ++k) {
+        if (p.free_chunks_by_order[k] != 0) {
+            items.push_back(human_bytes(4096ULL << k) + (k + 1 == kFreeChunkOrders ? "+" : "") +
+                            ": " + std::to_string(p.free_chunks_by_order[k]));
+        }
+    }
+    std::string text;
+    for (const std::string& item : items) {
+        if (!text.empty() && text.size() + item.size() > 64) {
+            row(out, label, text + ",");
+            label.clear();
+            text.clear();
+        }
+        text += (text.empty() ? "" : ", ") + item;
+    }
+    row(out, label, text.empty() ? "none" : text);
+}
+
 }  // namespace
 
 void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
@@ -77,19 +113,21 @@ void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
     row(out, "operations",
         std::to_string(r.ops) + " (" + std::to_string(r.allocs) + " allocations, " +
             std::to_string(r.frees) + " frees)");
-    std::string failures = std::to_string(r.failures);
-    if (r.failures != 0) {
-        failures += " --";
-        bool first = true;
-        for (std::size_t k = 0; k < kErrorKinds; ++k) {
-            if (r.failures_by_kind[k] != 0) {
-                failures += std::string(first ? " " : ", ") + to_string(static_cast<ErrorKind>(k)) +
-                            ": " + std::to_string(r.failures_by_kind[k]);
-                first = false;
-            }
+    if (r.heap_moves != 0) {
+        row(out, "kernel heap",
+            "moved to the heap " + std::to_string(r.heap_moves) +
+                (r.heap_moves == 1 ? " time" : " times") + " (not counted as an operation)");
+    }
+    row(out, "failed operations", std::to_string(r.failures) + by_kind(r.failures_by_kind));
+    // Which requests failed: a failure count means little without knowing
+    // whether it was a 2 MiB page or a DMA buffer below 4 GiB.
+    for (const CategoryFailures& c : r.categories) {
+        if (c.failures != 0) {
+            out << "    " << c.name << ": " << c.failures << " of " << c.attempts << " failed"
+                << by_kind(c.by_kind) << "; largest failed request "
+                << frames_text(c.largest_failed_frames) << '\n';
         }
     }
-    row(out, "failed operations", failures);
     if (r.frees_skipped != 0) {
         row(out, "frees of failed allocs", std::to_string(r.frees_skipped));
     }
@@ -101,8 +139,10 @@ void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
     row(out, "reserved pool",
         frames_text(s.reserved.total_frames) + ", " + std::to_string(s.reserved.allocated_frames) +
             " allocated");
+    print_histogram(out, "  free chunks by size", s.reserved);
     row(out, "free chunks", std::to_string(s.general.free_chunks));
     row(out, "largest free chunk", frames_text(s.general.largest_free_chunk));
+    print_histogram(out, "free chunks by size", s.general);
     char frag[32];
     std::snprintf(frag, sizeof frag, "%.1f%%", s.fragmentation_permille() / 10.0);
     row(out, "fragmentation", std::string(frag) + " (1 - largest chunk / free)");

@@ -18,10 +18,49 @@ std::uint32_t elapsed_ns(Clock::time_point start) {
     return static_cast<std::uint32_t>(std::min<long long>(ns, 0xffffffffLL));
 }
 
+std::size_t kind_index(ErrorKind kind) {
+    const auto index = static_cast<std::size_t>(kind);
+    return index < kErrorKinds ? index : 0;
+}
+
 void count_failure(RunReport& report, ErrorKind kind) {
     ++report.failures;
-    const auto index = static_cast<std::size_t>(kind);
-    ++report.failures_by_kind[index < kErrorKinds ? index : 0];
+    ++report.failures_by_kind[kind_index(kind)];
+}
+
+const char* verb(OpKind kind) {
+    switch (kind) {
+        case OpKind::kAlloc:
+            return "alloc";
+        case OpKind::kAllocAt:
+            return "alloc-at";
+        case OpKind::kAllocHuge:
+            return "alloc-huge";
+        case OpKind::kFree:
+            return "free";
+        case OpKind::kMoveToHeap:
+            return "heap";
+    }
+    return "?";
+}
+
+// Counts an allocation attempt of `op` in its category (and its failure).
+void count_category(RunReport& report, const Op& op, bool failed, ErrorKind kind) {
+    const std::string name = op.category != nullptr ? op.category : verb(op.kind);
+    auto it = std::find_if(report.categories.begin(), report.categories.end(),
+                           [&](const CategoryFailures& c) { return c.name == name; });
+    if (it == report.categories.end()) {
+        report.categories.push_back(CategoryFailures{name, 0, 0, {}, 0});
+        it = report.categories.end() - 1;
+    }
+    ++it->attempts;
+    if (failed) {
+        ++it->failures;
+        ++it->by_kind[kind_index(kind)];
+        const std::uint64_t frames =
+            op.kind == OpKind::kAllocHuge ? op.count * Page2M::kFrames4K : op.count;
+        it->largest_failed_frames = std::max(it->largest_failed_frames, frames);
+    }
 }
 
 }  // namespace
@@ -84,6 +123,7 @@ bool Simulator::apply(const Op& op, RunReport& report) {
             const auto start = Clock::now();
             auto frames = allocator_->allocate_huge<Page2M>(op.count);
             report.latency_ns.push_back(elapsed_ns(start));
+            count_category(report, op, !frames, frames ? ErrorKind{} : frames.kind());
             if (!frames) {
                 count_failure(report, frames.kind());
                 return false;
@@ -106,6 +146,7 @@ bool Simulator::apply(const Op& op, RunReport& report) {
             const auto start = Clock::now();
             auto frames = allocator_->allocate(req);
             report.latency_ns.push_back(elapsed_ns(start));
+            count_category(report, op, !frames, frames ? ErrorKind{} : frames.kind());
             if (!frames) {
                 count_failure(report, frames.kind());
                 return false;
@@ -156,6 +197,10 @@ RunReport Simulator::run(OpSource& source, std::uint64_t max_ops, const Progress
     while (report.ops < max_ops && source.next(op)) {
         const bool ok = apply(op, report);
         source.on_result(op, ok);
+        if (op.kind == OpKind::kMoveToHeap) {
+            ++report.heap_moves;  // a step of the kernel's life, not an allocation or free
+            continue;
+        }
         ++report.ops;
         if (report.ops % every == 0) {
             sample();

@@ -28,15 +28,28 @@ struct Sample {
 
 inline constexpr std::size_t kErrorKinds = 32;
 
+/// Requests of one category (Op::category) and how many of them failed.
+struct CategoryFailures {
+    std::string name;
+    std::uint64_t attempts = 0;
+    std::uint64_t failures = 0;
+    std::array<std::uint64_t, kErrorKinds> by_kind{};
+    std::uint64_t largest_failed_frames = 0;  ///< The biggest failed request, in 4 KiB frames.
+};
+
 struct RunReport {
     std::string source;
     std::string map_description;
+    /// Allocations and frees; the kernel-heap step is counted apart (heap_moves).
     std::uint64_t ops = 0;
-    std::uint64_t allocs = 0;  ///< Allocation attempts of every kind.
+    std::uint64_t heap_moves = 0;  ///< move_to_heap() steps (implicit or `heap` lines).
+    std::uint64_t allocs = 0;      ///< Allocation attempts of every kind.
     std::uint64_t frees = 0;
     std::uint64_t frees_skipped = 0;  ///< Frees of an allocation that had failed.
     std::uint64_t failures = 0;
     std::array<std::uint64_t, kErrorKinds> failures_by_kind{};
+    /// Allocation attempts and failures per request category, in first-seen order.
+    std::vector<CategoryFailures> categories;
     std::uint64_t live_allocations = 0;
     std::vector<std::uint32_t> latency_ns;  ///< One per operation; never in JSON/SVG.
     std::vector<Sample> series;

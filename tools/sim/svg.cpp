@@ -1,7 +1,9 @@
 // The SVG itself: a header with the run's key figures, the memory strip
-// (wrapped rows, per-pixel-column stacked colours so a column that is 30%
-// allocated looks 30% allocated, labels for firmware regions, marks for
-// holes and squeezed runs), a legend, and the over-time chart.
+// (wrapped rows on a proportional axis, per-pixel-column stacked colours so a
+// column that is 30% allocated looks 30% allocated, labels for firmware
+// regions and MMIO blocks, marks for holes), a legend, and the over-time
+// chart. The colours' areas are the shares of memory in each state
+// (tests/sim/picture_proportions_test.sh measures them on the rendered PNG).
 #include "svg.hpp"
 
 #include <algorithm>
@@ -17,9 +19,12 @@ namespace framealloc::sim {
 namespace {
 
 constexpr double kWidth = 1200;
-constexpr double kGutter = 96;  // row start addresses
+constexpr double kGutter = 96;  // the chart's value axis
 constexpr double kMargin = 16;
-constexpr double kStripWidth = kWidth - kGutter - kMargin;
+constexpr double kStripWidth = kWidth - 2 * kMargin;
+// Average advance of a character of the label fonts (DejaVu Sans), per pixel
+// of font size; hex digits are 0.636 em, so this errs on the wide side.
+constexpr double kCharWidth = 0.64;
 constexpr double kLabelBand = 40;  // three tiers of one-line labels
 constexpr int kLabelTiers = 3;
 constexpr double kTierHeight = 12;
@@ -108,7 +113,7 @@ struct Strip {
         return std::clamp(static_cast<int>(x / layout.row_width), 0, layout.rows - 1);
     }
     [[nodiscard]] double local_x(double x, int row) const {
-        return kGutter + x - row * layout.row_width;
+        return kMargin + x - row * layout.row_width;
     }
 };
 
@@ -126,6 +131,7 @@ void strip_rect(Svg& svg, const Strip& strip, double x, double width, const char
 }
 
 void draw_detail(Svg& svg, const Strip& strip, const Snapshot& snap, const Segment& s) {
+    // Segments start and end on whole pixels (svg_layout.cpp): one column per pixel.
     const int columns = std::max(1, static_cast<int>(std::lround(s.width)));
     const double col_w = s.width / columns;
     const std::uint64_t n = s.frames.size();
@@ -144,8 +150,7 @@ void draw_detail(Svg& svg, const Strip& strip, const Snapshot& snap, const Segme
         for (int k = 0; k < kStates; ++k) {
             if (pending[k] > 0) {
                 y -= pending[k];
-                // A hair of overlap hides anti-aliasing seams between columns.
-                svg.rect(x, y, pending_w + 0.3, pending[k], kColours[k]);
+                svg.rect(x, y, pending_w, pending[k], kColours[k]);
             }
         }
         pending_row = -1;
@@ -191,23 +196,24 @@ void draw_detail(Svg& svg, const Strip& strip, const Snapshot& snap, const Segme
     flush();
 }
 
-void draw_squeezed(Svg& svg, const Strip& strip, const Segment& s) {
+void draw_uniform(Svg& svg, const Strip& strip, const Segment& s) {
     const char* fill = kColours[static_cast<int>(s.state)];
     strip_rect(svg, strip, s.x, s.width, fill);
-    // Break marks at both ends say "not to scale".
-    for (const double edge : {s.x + 2, s.x + s.width - 6}) {
-        const int row = strip.row_of(edge);
-        const double x = strip.local_x(edge, row);
-        const double y = strip.strip_y(row);
-        svg.line(x, y + kStripHeight, x + 4, y, "#ffffff", 1.6);
+    // The run's size inside it, on the row piece with the most room.
+    const std::string label = human_bytes(s.frames.size() * 4096) + " " + to_string(s.state);
+    double best_room = 0;
+    double mid = 0;
+    int row = 0;
+    for (int r = strip.row_of(s.x); r <= strip.row_of(s.x + s.width - 0.01); ++r) {
+        const double lo = std::max(s.x, r * strip.layout.row_width);
+        const double hi = std::min(s.x + s.width, (r + 1) * strip.layout.row_width);
+        if (hi - lo > best_room) {
+            best_room = hi - lo;
+            mid = (lo + hi) / 2;
+            row = r;
+        }
     }
-    const std::string label =
-        "\xe2\x89\x88 " + human_bytes(s.frames.size() * 4096) + " " + to_string(s.state);
-    const double mid = s.x + s.width / 2;
-    const int row = strip.row_of(mid);
-    const double room = std::min(s.x + s.width, (row + 1) * strip.layout.row_width) -
-                        std::max(s.x, row * strip.layout.row_width);
-    if (room > label.size() * 5.6 + 12) {
+    if (best_room > static_cast<double>(label.size()) * 10 * kCharWidth + 12) {
         const bool dark =
             s.state == FrameState::kAllocated || s.state == FrameState::kReservedAllocated;
         svg.text(strip.local_x(mid, row), strip.strip_y(row) + kStripHeight / 2 + 4, 10, label,
@@ -233,6 +239,7 @@ struct Label {
     std::string name;
     std::string address;
     std::uint64_t size = 0;
+    bool mmio = false;  ///< Reserved memory handed out by address: placed first.
 };
 
 // Firmware names above the strip, hole sizes below; bigger regions win
@@ -256,8 +263,37 @@ void draw_labels(Svg& svg, const Strip& strip, const MachineMap& map, const Snap
                                    short_hex(r.first << 12), r.size() * 4096});
         }
     }
-    std::stable_sort(labels.begin(), labels.end(),
-                     [](const Label& a, const Label& b) { return a.size > b.size; });
+    // MMIO blocks handed out by address (often one frame, so nearly invisible
+    // on a proportional axis) are named unless a map entry already starts there.
+    for (const StateRun& run : snap.runs) {
+        if (run.state != FrameState::kReservedAllocated) {
+            continue;
+        }
+        bool named = false;
+        for (Label& l : labels) {
+            if (l.address == short_hex(run.frames.first << 12)) {
+                l.mmio = true;
+                named = true;
+            }
+        }
+        if (!named) {
+            labels.push_back(Label{x_of_frame(strip.layout, run.frames.first), "MMIO",
+                                   short_hex(run.frames.first << 12), run.frames.size() * 4096,
+                                   true});
+        }
+    }
+    // Who gets a label when there is no room for all: the big RAM regions
+    // (a sixteenth of the memory or more), then MMIO blocks, then by size.
+    std::uint64_t drawn_bytes = 0;
+    for (const StateRun& run : snap.runs) {
+        drawn_bytes += run.frames.size() * 4096;
+    }
+    const auto rank = [&](const Label& l) {
+        return l.size >= drawn_bytes / 16 ? 0 : (l.mmio ? 1 : 2);
+    };
+    std::stable_sort(labels.begin(), labels.end(), [&](const Label& a, const Label& b) {
+        return rank(a) != rank(b) ? rank(a) < rank(b) : a.size > b.size;
+    });
     // taken[row][tier]: the x extents already used. The lowest tier sits
     // nearest the strip; a label climbs until it finds room.
     std::vector<std::array<std::vector<std::pair<double, double>>, kLabelTiers>> taken(
@@ -270,41 +306,62 @@ void draw_labels(Svg& svg, const Strip& strip, const MachineMap& map, const Snap
         }
         return true;
     };
+    // Where a label goes: the tier and side, or tier -1 when it does not fit.
+    struct Spot {
+        int tier = -1;
+        bool left = false;
+    };
+    const auto find_spot = [&](int row, double x, double w) {
+        // Highest tier first: a label placed high leaves the tiers below it
+        // free for its neighbours except for its thin tick, so a cluster of
+        // small regions (IOAPIC, HPET, APIC) becomes a staircase instead of
+        // one label. Text to the right of the tick if there is room, else to
+        // its left; never over another label or tick, never off the canvas.
+        for (int tier = kLabelTiers - 1; tier >= 0; --tier) {
+            bool tick_clear = true;
+            for (int t = 0; t < tier; ++t) {
+                tick_clear = tick_clear && fits(row, t, x - 1, x + 1);
+            }
+            if (!tick_clear) {
+                continue;
+            }
+            if (x + w < kWidth - 4 && fits(row, tier, x - 1, x + w)) {
+                return Spot{tier, false};
+            }
+            if (x - w > 4 && fits(row, tier, x - w, x + 1)) {
+                return Spot{tier, true};
+            }
+        }
+        return Spot{};
+    };
     for (const Label& l : labels) {
         const int row = strip.row_of(l.x);
         const double x = strip.local_x(l.x, row);
-        const std::string text = l.name + " " + l.address;
-        const double w = static_cast<double>(text.size()) * 5.3 + 8;
-        // Text to the right of the tick if there is room, else to its left.
-        int tier = 0;
-        bool left = false;
-        for (; tier < kLabelTiers; ++tier) {
-            if (tier > 0 && !fits(row, tier - 1, x - 1, x + 1)) {
-                tier = kLabelTiers;  // the tick would cut through a lower label
-                break;
-            }
-            if (x + w < kWidth - 2 && fits(row, tier, x - 1, x + w)) {
-                break;
-            }
-            if (x - w > 2 && fits(row, tier, x - w, x + 1)) {
-                left = true;
-                break;
-            }
+        // The name and address; where that does not fit, the name alone.
+        bool with_address = true;
+        double w = static_cast<double>(l.name.size() + 1 + l.address.size()) * 9.5 * kCharWidth + 8;
+        Spot spot = find_spot(row, x, w);
+        if (spot.tier < 0) {
+            with_address = false;
+            w = static_cast<double>(l.name.size()) * 9.5 * kCharWidth + 8;
+            spot = find_spot(row, x, w);
         }
-        if (tier == kLabelTiers) {
+        if (spot.tier < 0) {
             continue;
         }
+        const bool left = spot.left;
         // The tick passes through lower tiers, so they must stay clear there.
-        for (int t = 0; t < tier; ++t) {
+        for (int t = 0; t < spot.tier; ++t) {
             taken[row][t].emplace_back(x - 1, x + 1);
         }
-        taken[row][tier].emplace_back(left ? x - w : x - 1, left ? x + 1 : x + w);
-        const double base = strip.strip_y(row) - 3 - tier * kTierHeight;
+        taken[row][spot.tier].emplace_back(left ? x - w : x - 1, left ? x + 1 : x + w);
+        const double base = strip.strip_y(row) - 3 - spot.tier * kTierHeight;
         svg.line(x, base - 9, x, strip.strip_y(row), "#555", 0.8);
         svg.raw("<text x=\"" + num(left ? x - 3 : x + 3) + "\" y=\"" + num(base) +
                 "\" font-size=\"9.5\" text-anchor=\"" + (left ? "end" : "start") +
-                "\" fill=\"#222\">" + escaped(l.name) + " <tspan fill=\"#777\">" +
-                escaped(l.address) + "</tspan></text>\n");
+                "\" fill=\"#222\">" + escaped(l.name) +
+                (with_address ? " <tspan fill=\"#777\">" + escaped(l.address) + "</tspan>" : "") +
+                "</text>\n");
     }
     std::vector<std::vector<std::pair<double, double>>> below(strip.layout.rows);
     for (const Segment& s : strip.layout.segments) {
@@ -314,8 +371,8 @@ void draw_labels(Svg& svg, const Strip& strip, const MachineMap& map, const Snap
         const std::string text = "hole " + human_bytes(s.frames.size() * 4096);
         const int row = strip.row_of(s.x + 1);
         const double mid = strip.local_x(s.x + s.width / 2, row);
-        const double w = text.size() * 5.0;
-        bool clear = mid - w / 2 > kGutter && mid + w / 2 < kWidth;
+        const double w = static_cast<double>(text.size()) * 9 * kCharWidth;
+        bool clear = mid - w / 2 > 4 && mid + w / 2 < kWidth - 4;
         for (const auto& [a, b] : below[row]) {
             clear = clear && !(mid - w / 2 < b && a < mid + w / 2);
         }
@@ -330,7 +387,7 @@ void draw_memory(Svg& svg, const RunReport& r, const MachineMap& map, const Layo
                  double top) {
     const Strip strip{layout, top};
     for (int row = 0; row < layout.rows; ++row) {
-        svg.rect(kGutter, strip.strip_y(row), kStripWidth, kStripHeight, "#f4f4f4");
+        svg.rect(kMargin, strip.strip_y(row), kStripWidth, kStripHeight, "#f4f4f4");
     }
     for (const Segment& s : layout.segments) {
         switch (s.kind) {
@@ -338,34 +395,18 @@ void draw_memory(Svg& svg, const RunReport& r, const MachineMap& map, const Layo
                 draw_detail(svg, strip, r.snapshot, s);
                 break;
             case SegmentKind::kUniform:
-                draw_squeezed(svg, strip, s);
+                draw_uniform(svg, strip, s);
                 break;
             case SegmentKind::kHole:
                 draw_hole(svg, strip, s);
                 break;
         }
     }
-    // The address where each row starts, in the gutter.
-    for (int row = 0; row < layout.rows; ++row) {
-        const double x0 = row * layout.row_width;
-        for (const Segment& s : layout.segments) {
-            if (s.x + s.width > x0 + 0.5) {
-                std::uint64_t frame = s.frames.first;
-                if (s.kind == SegmentKind::kDetail && x0 > s.x) {
-                    frame += static_cast<std::uint64_t>((x0 - s.x) / s.width *
-                                                        static_cast<double>(s.frames.size()));
-                }
-                svg.text(kGutter - 6, strip.strip_y(row) + kStripHeight / 2 + 4, 10,
-                         short_hex(frame << 12), "end", "#444");
-                break;
-            }
-        }
-    }
     draw_labels(svg, strip, map, r.snapshot);
 }
 
 void draw_legend(Svg& svg, double y) {
-    double x = kGutter;
+    double x = kMargin;
     const char* names[kStates] = {"free", "allocated", "per-CPU cached", "reserved",
                                   "reserved, allocated (MMIO)"};
     for (int k = 0; k < kStates; ++k) {
@@ -373,13 +414,31 @@ void draw_legend(Svg& svg, double y) {
         svg.text(x + 19, y + 11, 11, names[k]);
         x += 30 + std::string(names[k]).size() * 6.2;
     }
-    svg.text(x, y + 11, 11, "\xe2\x89\x88 squeezed run (not to scale)   \xe2\x8c\x87 hole", "start",
-             "#555");
+    svg.text(x, y + 11, 11, "\xe2\x8c\x87 hole (not to scale)   areas are shares of memory",
+             "start", "#555");
+}
+
+// A round step (1, 2, 2.5 or 5 times a power of ten) that cuts [0, range]
+// into at most `ticks` intervals. For bytes the step is round in the unit
+// human_bytes() prints (100 GiB, not 107374182400).
+double nice_step(double range, int ticks, bool bytes) {
+    double unit = 1;
+    while (bytes && range / unit >= 1024 * 10) {
+        unit *= 1024;
+    }
+    const double raw = std::max(range / unit / ticks, 1e-9);
+    const double power = std::pow(10.0, std::floor(std::log10(raw)));
+    for (const double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (m * power >= raw) {
+            return std::max(1.0, m * power) * unit;
+        }
+    }
+    return 10 * power * unit;
 }
 
 void draw_chart(Svg& svg, const RunReport& r, double top) {
     const double x0 = kGutter;
-    const double w = kStripWidth;
+    const double w = kWidth - kGutter - kMargin;
     const double y0 = top + 26;
     const double h = kChartHeight - 60;
     svg.text(kMargin, top + 12, 13, "Free memory over time (general pool)");
@@ -387,16 +446,25 @@ void draw_chart(Svg& svg, const RunReport& r, double top) {
         static_cast<double>(std::max<std::uint64_t>(1, r.stats.general.total_frames));
     const double ops = static_cast<double>(std::max<std::uint64_t>(1, r.ops));
     svg.rect(x0, y0, w, h, "#fbfbfb", " stroke=\"#bbb\" stroke-width=\"0.8\"");
-    for (int i = 0; i <= 4; ++i) {
-        const double y = y0 + h - h * i / 4.0;
+    // Round ticks (0, 100, 200 GiB; 0, 50000, 100000 operations).
+    const double total_bytes = total * 4096;
+    const double byte_step = nice_step(total_bytes, 4, true);
+    const int byte_ticks = static_cast<int>(total_bytes * 1.0001 / byte_step);
+    for (int i = 0; i <= byte_ticks; ++i) {
+        const double v = i * byte_step;
+        const double y = y0 + h - h * v / total_bytes;
         svg.line(x0, y, x0 + w, y, "#e2e2e2", 0.8);
-        svg.text(x0 - 6, y + 4, 10, human_bytes(static_cast<std::uint64_t>(total * i / 4.0) * 4096),
-                 "end", "#444");
+        svg.text(x0 - 6, y + 4, 10, human_bytes(static_cast<std::uint64_t>(v)), "end", "#444");
     }
-    for (int i = 0; i <= 5; ++i) {
-        const double x = x0 + w * i / 5.0;
-        svg.text(x, y0 + h + 14, 10, std::to_string(static_cast<std::uint64_t>(ops * i / 5.0)),
-                 "middle", "#444");
+    const double op_step = nice_step(ops, 5, false);
+    const int op_ticks = static_cast<int>(ops * 1.0001 / op_step);
+    for (int i = 0; i <= op_ticks; ++i) {
+        const double v = i * op_step;
+        const double x = x0 + w * v / ops;
+        // A label at the right edge ends there, so it stays on the canvas.
+        const bool last = x + 30 > x0 + w;
+        svg.text(x, y0 + h + 14, 10, std::to_string(static_cast<std::uint64_t>(v)),
+                 last ? "end" : "middle", "#444");
     }
     svg.text(x0 + w / 2, y0 + h + 30, 11, "operation", "middle", "#444");
     const auto polyline = [&](auto value, const char* colour) {

@@ -1,8 +1,8 @@
-// Segment widths: kMinWidth for anything so a one-frame firmware page stays
-// visible, plus a share of the rest proportional to sqrt(frames) for detailed
-// stretches and to log2(frames) for squeezed runs and holes. sqrt keeps a
-// 12 TiB region from flattening its 4 KiB neighbours while still showing that
-// it is bigger; log is for what carries no detail.
+// Segment widths: holes get kHoleWidth; memory shares the rest in proportion
+// to its frames, except that a segment whose share would be narrower than
+// kMinSegmentWidth gets that width and the others shrink to pay for it
+// (water-filling, so the distortion is the least that keeps everything
+// visible).
 #include "svg_layout.hpp"
 
 #include <algorithm>
@@ -10,22 +10,6 @@
 
 namespace framealloc::sim {
 namespace {
-
-constexpr double kMinWidth = 6.0;
-constexpr double kHoleWidth = 16.0;
-
-double weight(const Segment& s) {
-    const double n = static_cast<double>(s.frames.size());
-    switch (s.kind) {
-        case SegmentKind::kDetail:
-            return std::sqrt(n);
-        case SegmentKind::kUniform:
-            return 6.0 * std::log2(n);
-        case SegmentKind::kHole:
-            return 0;
-    }
-    return 0;
-}
 
 void push_detail(std::vector<Segment>& out, const Snapshot& snap, std::size_t begin,
                  std::size_t end) {
@@ -71,31 +55,70 @@ Layout make_layout(const Snapshot& snap, double row_width) {
     }
     push_detail(segs, snap, detail_begin, snap.runs.size());
 
-    // Enough rows that the fixed widths take at most a third of the strip.
+    // Enough rows that holes and minimum widths take at most a tenth of the
+    // strip, so the proportions stay honest.
     double fixed = 0;
-    double total_weight = 0;
+    std::uint64_t frames = 0;
     for (const Segment& s : segs) {
-        fixed += s.kind == SegmentKind::kHole ? kHoleWidth : kMinWidth;
-        total_weight += weight(s);
+        fixed += s.kind == SegmentKind::kHole ? kHoleWidth : kMinSegmentWidth;
+        frames += s.kind == SegmentKind::kHole ? 0 : s.frames.size();
     }
-    layout.rows = std::clamp(static_cast<int>(std::ceil(fixed * 3 / row_width)), 4, 16);
-    const double spare = std::max(0.0, layout.total_width() - fixed);
+    layout.rows = std::clamp(static_cast<int>(std::ceil(fixed * 10 / row_width)), 4, 16);
+
+    // Water-filling: segments below the minimum are pinned to it, and the
+    // others share what is left in proportion to their frames.
+    std::vector<bool> pinned(segs.size(), false);
+    double holes = 0;
+    for (const Segment& s : segs) {
+        holes += s.kind == SegmentKind::kHole ? kHoleWidth : 0;
+    }
+    for (;;) {
+        double spare = layout.total_width() - holes;
+        std::uint64_t free_frames = frames;
+        for (std::size_t i = 0; i < segs.size(); ++i) {
+            if (pinned[i]) {
+                spare -= kMinSegmentWidth;
+                free_frames -= segs[i].frames.size();
+            }
+        }
+        bool changed = false;
+        for (std::size_t i = 0; i < segs.size(); ++i) {
+            Segment& s = segs[i];
+            if (s.kind == SegmentKind::kHole) {
+                s.width = kHoleWidth;
+            } else if (pinned[i]) {
+                s.width = kMinSegmentWidth;
+            } else {
+                s.width = free_frames == 0
+                              ? kMinSegmentWidth
+                              : std::max(0.0, spare) * static_cast<double>(s.frames.size()) /
+                                    static_cast<double>(free_frames);
+                if (s.width < kMinSegmentWidth) {
+                    pinned[i] = true;
+                    changed = true;
+                }
+            }
+        }
+        if (!changed) {
+            break;
+        }
+    }
     double x = 0;
     for (Segment& s : segs) {
         s.x = x;
-        s.width = s.kind == SegmentKind::kHole ? kHoleWidth : kMinWidth;
-        if (total_weight > 0) {
-            s.width += spare * weight(s) / total_weight;
-        }
         x += s.width;
     }
-    // Rounding can leave the last segment a hair short or long of the strip.
-    if (!segs.empty() && x > 0) {
-        const double scale = layout.total_width() / x;
-        for (Segment& s : segs) {
-            s.x *= scale;
-            s.width *= scale;
-        }
+    // Whole-pixel boundaries (rounded cumulatively, so no width drifts and the
+    // last segment ends exactly at the strip's end): a one-pixel column of
+    // the picture then shows its own frames, never a blend with its
+    // neighbour's, and the colours' areas stay what they mean.
+    const double scale = x > 0 ? layout.total_width() / x : 1;
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+        const double begin = std::round(segs[i].x * scale);
+        const double end =
+            i + 1 < segs.size() ? std::round(segs[i + 1].x * scale) : layout.total_width();
+        segs[i].x = begin;
+        segs[i].width = end - begin;
     }
     return layout;
 }
@@ -110,9 +133,6 @@ double x_of_frame(const Layout& layout, std::uint64_t frame) {
     const Segment& s = *(it - 1);
     if (frame > s.frames.last || s.kind == SegmentKind::kHole) {
         return -1;
-    }
-    if (s.kind == SegmentKind::kUniform) {
-        return s.x;
     }
     return s.x + s.width * static_cast<double>(frame - s.frames.first) /
                      static_cast<double>(s.frames.size());

@@ -1,9 +1,11 @@
-// Where each frame goes in the picture. Physical address space is mostly
-// holes and long stretches nobody touched, so a linear axis hides what
-// matters; instead the axis is cut into segments -- detailed stretches drawn
-// linearly, long uniform runs squeezed to a marked stub, holes to a fixed
-// gap -- whose widths grow sublinearly with their size. The strip is then
-// wrapped into rows of equal width.
+// Where each frame goes in the picture. The axis is proportional: every
+// frame of memory the map describes gets the same width, so the areas of the
+// colours are the shares of memory in each state. Only two things are not to
+// scale: holes (address ranges no region describes) are drawn as a fixed gap,
+// and a stretch too small to see gets a minimum width, paid for by the rest.
+// Long runs of one state are kept as their own segments (drawn as one block,
+// with their size written in). The strip is then wrapped into rows of equal
+// width.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +34,11 @@ struct Layout {
     [[nodiscard]] double total_width() const { return row_width * rows; }
 };
 
-/// A run at least this long (64 MiB) and of one state is drawn squeezed.
+/// A run at least this long (64 MiB) and of one state is its own segment.
 inline constexpr std::uint64_t kSqueezeFrames = 16384;
+/// The gap a hole is drawn as, and the narrowest any memory segment gets.
+inline constexpr double kHoleWidth = 14.0;
+inline constexpr double kMinSegmentWidth = 5.0;
 
 /// Lays out `snap` on rows of `row_width` pixels.
 [[nodiscard]] Layout make_layout(const Snapshot& snap, double row_width);

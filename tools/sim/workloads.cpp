@@ -47,6 +47,7 @@ class LiveSet {
 };
 
 struct Category {
+    const char* name = nullptr;
     std::uint32_t weight = 1;
     std::uint64_t budget_frames = 0;
     std::function<Op(Prng&)> make;
@@ -144,8 +145,10 @@ class MixWorkload final : public OpSource {
     MixWorkload(std::string name, std::uint64_t seed, std::vector<Op> script)
         : name_(std::move(name)), prng_(seed), script_(script.begin(), script.end()) {}
 
-    void add(std::uint32_t weight, std::uint64_t budget, std::function<Op(Prng&)> make) {
+    void add(const char* name, std::uint32_t weight, std::uint64_t budget,
+             std::function<Op(Prng&)> make) {
         Category c;
+        c.name = name;
         c.weight = weight;
         c.budget_frames = std::max<std::uint64_t>(budget, 1);
         c.make = std::move(make);
@@ -158,6 +161,7 @@ class MixWorkload final : public OpSource {
             op = script_.front();
             script_.pop_front();
             op.cpu = 0;  // boot runs on the bootstrap processor
+            op.category = "boot (image, page tables, early heap, MMIO, DMA rings)";
             pending_ = nullptr;
             return true;
         }
@@ -171,6 +175,7 @@ class MixWorkload final : public OpSource {
             pending_ = nullptr;
         } else {
             op = c.make(prng_);
+            op.category = c.name;
             op.id = next_id_++;
             pending_ = &c;
         }
@@ -234,6 +239,16 @@ Op big_buffer(Prng& prng) {
     return op;
 }
 
+// The request categories the summary breaks failures down by; each name says
+// what constrains the request.
+constexpr const char* kPageCache = "page cache (1 frame, readahead up to 32)";
+constexpr const char* kHugePages = "huge pages (1-2 x 2 MiB, 2 MiB aligned)";
+constexpr const char* kSmallNoise = "small allocations (1-4 frames)";
+constexpr const char* kDmaDescriptors = "DMA descriptors (below 4 GiB, not crossing 64 KiB)";
+constexpr const char* kDmaRings = "DMA rings (below 4 GiB, 64 KiB aligned)";
+constexpr const char* kBigBuffers = "big buffers (16-1024 frames)";
+constexpr const char* kPageTables = "page tables (1-4 frames)";
+
 const std::vector<WorkloadInfo> kWorkloads = {
     {"boot", "kernel image, page tables, early heap, firmware MMIO, DMA rings, then processes",
      5000},
@@ -265,35 +280,35 @@ std::unique_ptr<OpSource> make_workload(const std::string& name, MachineSize siz
     const auto share = [usable](std::uint64_t permille) { return usable / 1000 * permille; };
     if (name == "boot") {
         auto w = std::make_unique<MixWorkload>(name, seed, boot_script(usable));
-        w->add(1, std::clamp<std::uint64_t>(usable / 512, 64, 8192), page_tables);
+        w->add(kPageTables, 1, std::clamp<std::uint64_t>(usable / 512, 64, 8192), page_tables);
         return w;
     }
     if (name == "churn") {
         auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
-        w->add(1, share(300), page_cache);
+        w->add(kPageCache, 1, share(300), page_cache);
         return w;
     }
     if (name == "hugepages") {
         auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
-        w->add(45, share(700), huge_page);
-        w->add(55, share(20), small_noise);
+        w->add(kHugePages, 45, share(700), huge_page);
+        w->add(kSmallNoise, 55, share(20), small_noise);
         return w;
     }
     if (name == "dma") {
         auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
         // Budgets relative to what lies below 4 GiB, not to the whole machine.
-        w->add(70, low / 1000 * 150, dma_descriptor);
-        w->add(30, low / 1000 * 600, dma_ring);
+        w->add(kDmaDescriptors, 70, low / 1000 * 150, dma_descriptor);
+        w->add(kDmaRings, 30, low / 1000 * 600, dma_ring);
         return w;
     }
     if (name == "mixed") {
         auto w = std::make_unique<MixWorkload>(name, seed, boot_script(usable));
-        w->add(50, share(200), page_cache);
-        w->add(15, share(350), huge_page);
-        w->add(10, low / 1000 * 50, dma_descriptor);
-        w->add(5, low / 1000 * 100, dma_ring);
-        w->add(10, share(200), big_buffer);
-        w->add(10, share(10), page_tables);
+        w->add(kPageCache, 50, share(200), page_cache);
+        w->add(kHugePages, 15, share(350), huge_page);
+        w->add(kDmaDescriptors, 10, low / 1000 * 50, dma_descriptor);
+        w->add(kDmaRings, 5, low / 1000 * 100, dma_ring);
+        w->add(kBigBuffers, 10, share(200), big_buffer);
+        w->add(kPageTables, 10, share(10), page_tables);
         return w;
     }
     return nullptr;

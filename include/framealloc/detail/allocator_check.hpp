@@ -38,8 +38,16 @@ FrameStats BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::stats_locked(bool
     FrameStats st;
     const auto g = engine_.stats(Pool::kGeneral);
     const auto r = engine_.stats(Pool::kReserved);
-    st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest};
-    st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest};
+    st.general = PoolStats{g.total, g.free, 0, g.chunks, g.largest, {}};
+    st.reserved = PoolStats{r.total, r.free, r.total - r.free, r.chunks, r.largest, {}};
+    // The size-class histogram: one pass over each pool's free runs.
+    for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
+        PoolStats& ps = p == Pool::kGeneral ? st.general : st.reserved;
+        engine_.for_each_free_run(p, [&](std::uint64_t first, std::uint64_t last) {
+            ps.count_free_chunk(last - first + 1);
+            return true;
+        });
+    }
     st.nodes_capacity = engine_.nodes().capacity();
     st.nodes_used = engine_.nodes().used();
     st.nodes_reserved = engine_.nodes().reserved();
@@ -125,6 +133,39 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::dump(Sink&& out) const 
                   to_dec(ps.free_frames).text, " allocated ", to_dec(ps.allocated_frames).text,
                   " chunks ", to_dec(ps.free_chunks).text, " largest ",
                   to_dec(ps.largest_free_chunk).text});
+            // Free chunks by order (4 KiB << k), "k:count" for each non-empty
+            // order, continued on further lines when long.
+            char hist[sizeof(line)];
+            std::size_t hn = 0;
+            const auto put = [&](const char* s) {
+                while (*s != '\0' && hn + 1 < sizeof(hist)) {
+                    hist[hn++] = *s++;
+                }
+            };
+            const auto flush = [&] {
+                hist[hn] = '\0';
+                emit({static_cast<const char*>(hist)});
+                hn = 0;
+            };
+            put("  free chunks by order (4 KiB << k):");
+            bool any = false;
+            for (std::size_t k = 0; k < kFreeChunkOrders; ++k) {
+                if (ps.free_chunks_by_order[k] != 0) {
+                    if (hn > sizeof(hist) - 40) {
+                        flush();
+                        put("   ");
+                    }
+                    put(" ");
+                    put(to_dec(k).text);
+                    put(":");
+                    put(to_dec(ps.free_chunks_by_order[k]).text);
+                    any = true;
+                }
+            }
+            if (!any) {
+                put(" none");
+            }
+            flush();
             engine_.regions(p).for_each([&](const detail::Node& n) {
                 emit({"  region ", to_hex(n.start << Page4K::kShift).text, "-",
                       to_hex(((n.end + 1) << Page4K::kShift) - 1).text, " (", to_dec(n.size()).text,

@@ -1,0 +1,5 @@
+// snippet-mode: compile
+// Declarations and definitions at file scope.
+#include "prelude.hpp"
+
+// @SNIPPET@
