@@ -5,6 +5,9 @@
 // callgrind counts in BENCHMARKS.md measure exactly the code the timings do.
 #pragma once
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <atomic>
 #include <cstdint>
 #include <ctime>
@@ -77,6 +80,20 @@ struct Setup {
                static_cast<double>(st.general.total_frames + st.reserved.total_frames);
     }
 };
+
+/// The heap-mode allocator the multi-threaded cases share (one per process).
+inline Setup& shared_setup() {
+    static Setup s;
+    return s;
+}
+
+/// Pins the calling thread to `core`, best effort (a case still runs unpinned).
+inline void pin_to_core(unsigned core) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(core, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort
+}
 
 /// CPU time of the calling thread, in ns: unlike wall time it does not count
 /// the slices other processes on this shared machine take, yet it does count

@@ -68,15 +68,7 @@ BENCHMARK(BM_AllocateAtPair)->Arg(1)->Arg(512);
 // measures its own CPU time per operation, so the 1- and 2-thread results
 // compare like with like.
 Setup& churn_setup() {
-    static Setup s;
-    return s;
-}
-
-void pin_to_core(unsigned core) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(core, &set);
-    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort
+    return shared_setup();
 }
 
 void BM_Churn(benchmark::State& state) {

@@ -5,9 +5,6 @@
 // like with like on this shared machine.
 #include <benchmark/benchmark.h>
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <cstdlib>
 #include <optional>
 
@@ -52,18 +49,6 @@ class OrderMix {
     Rng rng_;
     std::vector<AllocatedFrames<>> live_;
 };
-
-Setup& shared_setup() {
-    static Setup s;
-    return s;
-}
-
-void pin_to_core(unsigned core) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(core, &set);
-    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort
-}
 
 void BM_OrderMix(benchmark::State& state) {
     const auto cpu = static_cast<unsigned>(state.thread_index());
