@@ -120,16 +120,27 @@ inline bool FrameBitmap::all_in_state(std::uint64_t s, std::uint64_t e, bool fre
             const std::uint64_t a0 = a * kAreaFrames;
             const std::uint64_t from = lo > a0 ? lo : a0;
             const std::uint64_t to = hi < a0 + kAreaFrames - 1 ? hi : a0 + kAreaFrames - 1;
-            for (std::uint64_t base = from & ~63ULL; base <= to; base += 64) {
-                std::uint64_t mask = kAllOnes;
-                if (base < from) {
-                    mask &= ~low_mask(static_cast<unsigned>(from - base));
+            const std::uint64_t* words = &sp.bits[r * kAreaWords];
+            const std::uint64_t first = (from - a0) / 64;
+            const std::uint64_t last = (to - a0) / 64;
+            const std::uint64_t head = ~low_mask(static_cast<unsigned>(from % 64));
+            const std::uint64_t tail = low_mask(static_cast<unsigned>(to % 64) + 1);
+            // In the wanted state, a word's bits under `mask` equal `want & mask`.
+            const std::uint64_t want = free ? 0 : kAllOnes;
+            const auto in_state = [&](std::uint64_t w, std::uint64_t mask) {
+                return ((words[w] ^ want) & mask) == 0;
+            };
+            if (first == last) {
+                if (!in_state(first, head & tail)) {
+                    return false;
                 }
-                if (base + 63 > to) {
-                    mask &= low_mask(static_cast<unsigned>(to - base + 1));
-                }
-                const std::uint64_t taken = sp.bits[r * kAreaWords + (base - a0) / 64] & mask;
-                if (taken != (free ? 0 : mask)) {
+                continue;
+            }
+            if (!in_state(first, head) || !in_state(last, tail)) {
+                return false;
+            }
+            for (std::uint64_t w = first + 1; w < last; ++w) {
+                if (words[w] != want) {
                     return false;
                 }
             }
@@ -178,16 +189,21 @@ inline void FrameBitmap::set_area_state(BitmapSpan& sp, std::uint64_t r, std::ui
             words[w] = 0;
         }
     }
-    for (std::uint64_t base = lo & ~63ULL; base <= hi; base += 64) {
-        std::uint64_t mask = kAllOnes;
-        if (base < lo) {
-            mask &= ~low_mask(static_cast<unsigned>(lo - base));
+    // Masks only at the two end words; the words between change as a whole
+    // (the caller checked they were all in the other state).
+    const std::uint64_t first = (lo - a0) / 64;
+    const std::uint64_t last = (hi - a0) / 64;
+    const std::uint64_t head = ~low_mask(static_cast<unsigned>(lo % 64));
+    const std::uint64_t tail = low_mask(static_cast<unsigned>(hi % 64) + 1);
+    if (first == last) {
+        const std::uint64_t mask = head & tail;
+        words[first] = free ? (words[first] & ~mask) : (words[first] | mask);
+    } else {
+        words[first] = free ? (words[first] & ~head) : (words[first] | head);
+        for (std::uint64_t w = first + 1; w < last; ++w) {
+            words[w] = free ? 0 : kAllOnes;
         }
-        if (base + 63 > hi) {
-            mask &= low_mask(static_cast<unsigned>(hi - base + 1));
-        }
-        std::uint64_t& word = words[(base - a0) / 64];
-        word = free ? (word & ~mask) : (word | mask);
+        words[last] = free ? (words[last] & ~tail) : (words[last] | tail);
     }
     if (free) {
         sp.area_free[r] = static_cast<std::uint16_t>(sp.area_free[r] + n);
