@@ -124,13 +124,11 @@ struct FrameSpace {
     static void unreserve(Owner* owner, std::uint32_t count, Pool pool) {
         owner->unreserve_handles(count, pool);
     }
-    static void give_back(Owner* owner, Range range, Pool pool) {
+    static void give_back(Owner* owner, std::uint64_t first, std::uint64_t last, Pool pool) {
         if constexpr (S == MemoryState::kMapped) {
             framealloc_panic("framealloc: a non-empty MappedFrames was destroyed; unmap it first");
             owner->unreserve_handles(1, pool);  // the frames stay allocated: still mapped
         } else {
-            const std::uint64_t first = range.start().number() * P::kFrames4K;
-            const std::uint64_t last = (range.end().number() + 1) * P::kFrames4K - 1;
             owner->return_frames(first, last, pool);
         }
     }

@@ -71,9 +71,7 @@ struct PageSpace {
     static void unreserve(Owner* owner, std::uint32_t count, Pool /*pool*/) {
         owner->unreserve_page_handles(count);
     }
-    static void give_back(Owner* owner, Range range, Pool pool) {
-        const std::uint64_t first = range.start().number() * P::kFrames4K;
-        const std::uint64_t last = (range.end().number() + 1) * P::kFrames4K - 1;
+    static void give_back(Owner* owner, std::uint64_t first, std::uint64_t last, Pool pool) {
         owner->return_pages(first, last, pool);
     }
 };

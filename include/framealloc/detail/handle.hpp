@@ -7,13 +7,14 @@
 //
 // The address space comes in as `Space`, a class of types and static
 // functions:
-//   Owner, Range, Unit, Address, Tag    -- Tag is the adopt tag of Derived's
-//                                          (Tag, Owner*, Range, Pool) constructor
-//   kOtherPool, kNotContiguous,         -- the error messages, which name the
-//   kSplitOutside                          space's unit ("frames", "page", ...)
-//   reserve(Owner*, count, pool)        -- promise bookkeeping to new handles
-//   unreserve(Owner*, count, pool)      -- give back what handles held
-//   give_back(Owner*, Range, pool)      -- a non-empty handle is destroyed
+//   Owner, Range, Unit, Address, Tag     -- Tag is the adopt tag of Derived's
+//                                           (Tag, Owner*, Range, Pool) constructor
+//   kOtherPool, kNotContiguous,          -- the error messages, which name the
+//   kSplitOutside                           space's unit ("frames", "page", ...)
+//   reserve(Owner*, count, pool)         -- promise bookkeeping to new handles
+//   unreserve(Owner*, count, pool)       -- give back what handles held
+//   give_back(Owner*, first, last, pool) -- a non-empty handle of 4K units
+//                                           [first, last] is destroyed
 #pragma once
 
 #include <compare>
@@ -203,7 +204,10 @@ class BasicHandle {
         if (range_.is_empty() || owner_ == nullptr) {
             return;
         }
-        Space::give_back(owner_, range_, pool_);
+        using Size = typename Derived::Size;
+        const std::uint64_t first = range_.start().number() * Size::kFrames4K;
+        const std::uint64_t last = (range_.end().number() + 1) * Size::kFrames4K - 1;
+        Space::give_back(owner_, first, last, pool_);
         forget();
     }
 
