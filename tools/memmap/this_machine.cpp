@@ -168,8 +168,16 @@ TextParseResult read_proc_iomem(const std::string& path) {
     TextParseResult result = parse_memory_map(text, options);
     if (!result.ok()) {
         ParseError error = result.error();
-        error.message =
-            path + (error.line != 0 ? ":" + std::to_string(error.line) : "") + ": " + error.message;
+        // Built piece by piece: GCC 12's -Wrestrict misfires on
+        // `"literal" + std::string&&` inlined at -O3.
+        std::string where = path;
+        if (error.line != 0) {
+            where += ':';
+            where += std::to_string(error.line);
+        }
+        where += ": ";
+        where += error.message;
+        error.message = std::move(where);
         error.line = 0;
         return error;
     }
