@@ -82,6 +82,9 @@ class BasicFrameAllocator final : public FrameOwner {
     // the deferred functions never do (their caller may be the heap).
     enum class HeapUse : std::uint8_t { kMayGrow, kNever };
 
+    // Each 128 MiB tree of the bitmap carries a Lock of its own.
+    static constexpr std::size_t kTreeStride = detail::TreeLockShape::of<Lock>().stride();
+
   public:
     /// Nodes kept spare in heap mode; growth is triggered below this.
     static constexpr detail::Index kLowWater = 4 * detail::CpuCacheShape::kSmallBatch;
@@ -118,9 +121,10 @@ class BasicFrameAllocator final : public FrameOwner {
         }
         if (r.type == MemoryRegionType::kFree) {
             return detail::FrameEngine::piece_bytes(r.frames.start().number(),
-                                                    r.frames.end().number());
+                                                    r.frames.end().number(), kTreeStride);
         }
-        return r.type == MemoryRegionType::kReserved ? detail::FrameEngine::split_bytes() : 0;
+        return r.type == MemoryRegionType::kReserved ? detail::FrameEngine::split_bytes(kTreeStride)
+                                                     : 0;
     }
 
     /// Builds the allocator from the firmware's view of memory. Regions may be
@@ -298,6 +302,7 @@ class BasicFrameAllocator final : public FrameOwner {
             if (!engine_.initialized()) {
                 return make_error(ErrorKind::kNotInitialized, "init() has not been called");
             }
+            const Engine::TreesGuard<Lock> trees(engine_);
             FramesIteratorRequest req;
             FrameRange<> chunk;
             engine_.for_each_free_run(Pool::kGeneral, [&](std::uint64_t s, std::uint64_t e) {
@@ -390,6 +395,19 @@ class BasicFrameAllocator final : public FrameOwner {
     /// between the pool and a cache is counted twice or not at all.
     [[nodiscard]] FrameStats stats() const FRAMEALLOC_EXCLUDES(lock_) {
         return with_all_locked([&](bool caches) FRAMEALLOC_NO_TSA { return stats_locked(caches); });
+    }
+
+    /// With FRAMEALLOC_COUNT_SHARED_OPS (a benchmark build): general-pool
+    /// operations that reached the pool, and how many of them took the
+    /// pool-wide lock rather than only the locks of the trees they touched.
+    /// Cache hits count as neither. Zeros in other builds.
+    [[nodiscard]] OpCounts op_counts() const {
+        OpCounts c;
+        for (const CpuSlot& slot : cursors_) {
+            c.pool_ops += __atomic_load_n(&slot.ops, __ATOMIC_RELAXED);
+            c.shared_lock_ops += __atomic_load_n(&slot.shared_ops, __ATOMIC_RELAXED);
+        }
+        return c;
     }
 
     /// Validates every invariant of the shared pool and the caches: free
@@ -547,6 +565,15 @@ class BasicFrameAllocator final : public FrameOwner {
         return taken;
     }
 
+    // Frees general-pool frames under their trees' locks; false on a double free.
+    bool release_general(std::uint64_t first, std::uint64_t last) FRAMEALLOC_NO_TSA {
+        return engine_.template release_general<Lock>(first, last);
+    }
+    // allocate_fast on this CPU's cursor: a run inside one tree, or kNoUnit.
+    std::uint64_t fast_allocate(unsigned cpu, const detail::Constraint& c) FRAMEALLOC_NO_TSA {
+        return engine_.template allocate_fast<Lock>(cursor(cpu), c, cpu);
+    }
+
     // Every per-CPU cache lock, in CPU order (the analysis cannot follow a
     // loop of locks, hence no annotations). Taken before lock_, like any
     // cache lock; released in the reverse order, so a lock that saves and
@@ -577,9 +604,12 @@ class BasicFrameAllocator final : public FrameOwner {
     // below) so the per-CPU fast paths that fall back to it stay small leaf
     // code: inlined, these bodies made every fast-path call save registers.
     [[gnu::noinline]] void release_shared(std::uint64_t first, std::uint64_t last, Pool pool)
-        FRAMEALLOC_EXCLUDES(lock_) {
+        FRAMEALLOC_EXCLUDES(lock_) FRAMEALLOC_NO_TSA {
         bool ok = false;
-        {
+        if (pool == Pool::kGeneral) {
+            count_op(false);
+            ok = release_general(first, last);
+        } else {
             LockGuard<Lock> guard(lock_);
             ok = engine_.release(first, last, pool);
         }
@@ -670,8 +700,31 @@ class BasicFrameAllocator final : public FrameOwner {
         FRAMEALLOC_EXCLUDES(lock_);
     [[gnu::noinline]] void drain_huge(Cache& cache, std::uint32_t count) FRAMEALLOC_EXCLUDES(lock_);
 
+    // This CPU's fast-path cursor into the bitmap (cpu ids past kMaxCpus share).
+    detail::BitmapCursor& cursor(unsigned cpu) { return cursors_[cpu % kMaxCpus].cursor; }
+
+    // Counts operations on the general pool and those of them that took the
+    // pool-wide lock (FRAMEALLOC_COUNT_SHARED_OPS builds only; else nothing).
+    void count_op(bool shared) {
+        if constexpr (FRAMEALLOC_COUNT_SHARED_OPS != 0) {
+            auto& slot = cursors_[framealloc_cpu_id() % kMaxCpus];
+            __atomic_fetch_add(&slot.ops, 1, __ATOMIC_RELAXED);
+            if (shared) {
+                __atomic_fetch_add(&slot.shared_ops, 1, __ATOMIC_RELAXED);
+            }
+        } else {
+            (void)shared;
+        }
+    }
+
     mutable Lock lock_;
     detail::FrameEngine engine_ FRAMEALLOC_GUARDED_BY(lock_);
+    struct alignas(64) CpuSlot {
+        detail::BitmapCursor cursor;
+        std::uint64_t ops = 0;
+        std::uint64_t shared_ops = 0;
+    };
+    CpuSlot cursors_[kMaxCpus] = {};
     detail::Node early_[EarlyCapacity + 1] = {};
     alignas(64) std::byte builtin_metadata_[FRAMEALLOC_BUILTIN_METADATA] = {};
     std::conditional_t<kEternal, detail::HeapStorage<Cache>, detail::OwningHeapStorage<Cache>>

@@ -183,6 +183,12 @@ struct PoolStats {
     }
 };
 
+/// Operation counts of a frame allocator built with FRAMEALLOC_COUNT_SHARED_OPS.
+struct OpCounts {
+    std::uint64_t pool_ops = 0;         ///< General-pool operations past the per-CPU caches.
+    std::uint64_t shared_lock_ops = 0;  ///< Of those, the ones that took the pool-wide lock.
+};
+
 /// A snapshot of an allocator.
 struct FrameStats {
     PoolStats general;

@@ -26,6 +26,12 @@
 #define FRAMEALLOC_MAX_CPUS 64
 #endif
 
+/// When nonzero, each frame allocator counts its general-pool operations and
+/// those that took its pool-wide lock (see op_counts()); for benchmarks.
+#ifndef FRAMEALLOC_COUNT_SHARED_OPS
+#define FRAMEALLOC_COUNT_SHARED_OPS 0
+#endif
+
 /// Number of physical address bits of the architecture. Frames at or above
 /// 2^FRAMEALLOC_PHYS_ADDR_BITS do not exist; ranges reaching past it are errors.
 #ifndef FRAMEALLOC_PHYS_ADDR_BITS

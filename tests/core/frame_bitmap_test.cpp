@@ -76,7 +76,7 @@ struct Harness {
     explicit Harness(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& spans) {
         std::size_t bytes = FrameBitmap::table_bytes(spans.size());
         for (const auto& [s, e] : spans) {
-            bytes += FrameBitmap::span_bytes(s, e);
+            bytes += FrameBitmap::span_bytes(s, e, TreeLockShape{}.stride());
         }
         memory.resize(bytes);
         EXPECT_TRUE(bitmap.attach(memory.data(), memory.size(), spans.size()));

@@ -134,23 +134,26 @@ bool BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::try_cache(std::uint64_t
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_small(Cache& cache)
     FRAMEALLOC_EXCLUDES(lock_) {
+    // From this CPU's tree, under that tree's lock only: a run when one
+    // fits, else single frames (a single frame fits any tree with one free).
     constexpr std::uint32_t kWant = detail::CpuCacheShape::kSmallBatch;
+    const unsigned cpu = framealloc_cpu_id();
     std::uint32_t n = 0;
-    LockGuard<Lock> guard(lock_);
     detail::Constraint batch;
     batch.count = kWant;
-    if (auto run = engine_.allocate(batch, kWant)) {
-        for (std::uint64_t f = run->end + 1; f-- > run->start;) {
+    count_op(false);
+    if (const std::uint64_t s = fast_allocate(cpu, batch); s != detail::kNoUnit) {
+        for (std::uint64_t f = s + kWant; f-- > s;) {
             cache.small[n++] = f;  // pushed high to low, so pops ascend
         }
     } else {
-        detail::Constraint one;
+        const detail::Constraint one;
         while (n < kWant) {
-            auto single = engine_.allocate(one, 1);
-            if (!single) {
+            const std::uint64_t f = fast_allocate(cpu, one);
+            if (f == detail::kNoUnit) {
                 break;
             }
-            cache.small[n++] = single->start;
+            cache.small[n++] = f;
         }
     }
     cache.small_count.store(n, std::memory_order_relaxed);
@@ -160,16 +163,17 @@ template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::refill_huge(Cache& cache)
     FRAMEALLOC_EXCLUDES(lock_) {
     std::uint32_t n = 0;
-    LockGuard<Lock> guard(lock_);
+    const unsigned cpu = framealloc_cpu_id();
     detail::Constraint block;
     block.count = kHuge;
     block.align = kHuge;
+    count_op(false);
     while (n < detail::CpuCacheShape::kHugeBatch) {
-        auto got = engine_.allocate(block, 1);
-        if (!got) {
+        const std::uint64_t s = fast_allocate(cpu, block);
+        if (s == detail::kNoUnit) {
             break;
         }
-        cache.huge[n++] = got->start;
+        cache.huge[n++] = s;
     }
     cache.huge_count.store(n, std::memory_order_relaxed);
 }
@@ -193,16 +197,14 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_small(Cache& cach
     cache.small_count.store(n - count, std::memory_order_relaxed);
     detail::sort_small(batch, count);
     bool ok = true;
-    {
-        LockGuard<Lock> guard(lock_);
-        for (std::uint32_t i = 0; i < count;) {
-            std::uint32_t j = i;
-            while (j + 1 < count && batch[j + 1] == batch[j] + 1) {
-                ++j;
-            }
-            ok = engine_.release(batch[i], batch[j], Pool::kGeneral, j - i + 1) && ok;
-            i = j + 1;
+    count_op(false);
+    for (std::uint32_t i = 0; i < count;) {
+        std::uint32_t j = i;
+        while (j + 1 < count && batch[j + 1] == batch[j] + 1) {
+            ++j;
         }
+        ok = release_general(batch[i], batch[j]) && ok;
+        i = j + 1;
     }
     if (!ok) {
         framealloc_panic("framealloc: a cached frame was already free (double free)");
@@ -219,11 +221,9 @@ void BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::drain_huge(Cache& cache
         return;
     }
     bool ok = true;
-    {
-        LockGuard<Lock> guard(lock_);
-        for (std::uint32_t i = 0; i < count; ++i) {
-            ok = engine_.release(cache.huge[i], cache.huge[i] + kHuge - 1, Pool::kGeneral) && ok;
-        }
+    count_op(false);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        ok = release_general(cache.huge[i], cache.huge[i] + kHuge - 1) && ok;
     }
     for (std::uint32_t i = count; i < n; ++i) {
         cache.huge[i - count] = cache.huge[i];

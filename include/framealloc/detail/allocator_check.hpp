@@ -23,7 +23,10 @@ auto BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::with_all_locked(F&& f) 
             lock_.unlock();
             continue;
         }
-        auto result = f(caches);
+        auto result = [&] {
+            const typename Engine::template TreesGuard<Lock> trees(engine_);
+            return f(caches);
+        }();
         lock_.unlock();
         if (caches) {
             unlock_all_caches();

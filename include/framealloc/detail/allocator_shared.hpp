@@ -93,6 +93,7 @@ BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_carving_metadata(
     bool claimed = false;
     {
         LockGuard<Lock> guard(lock_);
+        const typename Engine::template TreesGuard<Lock> trees(engine_);
         claimed =
             engine_.allocate_at(*home, *home + count - 1, 1, Engine::kGeneralPool).has_value();
     }
@@ -115,6 +116,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::add_region(
     for (int attempt = 0; attempt < 2; ++attempt) {
         {
             LockGuard<Lock> guard(lock_);
+            const typename Engine::template TreesGuard<Lock> trees(engine_);
             if (engine_.initialized()) {
                 st =
                     engine_.add_region(region.frames.start().number(), region.frames.end().number(),
@@ -148,6 +150,7 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::take_offline(FrameRan
             if (!engine_.initialized()) {
                 return make_error(ErrorKind::kNotInitialized, "init() has not been called");
             }
+            const typename Engine::template TreesGuard<Lock> trees(engine_);
             st = engine_.remove_region(range.start().number(), range.end().number());
         }
         // In heap mode bookkeeping can grow: out of nodes is not a refusal.
@@ -190,6 +193,7 @@ Result<Pool> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::adopt_frames(st
     for (int attempt = 0;; ++attempt) {
         {
             LockGuard<Lock> guard(lock_);
+            const typename Engine::template TreesGuard<Lock> trees(engine_);
             bool covered = false;
             for (const Pool p : {Pool::kGeneral, Pool::kReserved}) {
                 if (!engine_.regions(p).covers(first, last)) {
@@ -223,7 +227,8 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
     Span<const PhysicalMemoryRegion> free_regions,
     Span<const PhysicalMemoryRegion> reserved_regions, Span<std::byte> metadata)
     FRAMEALLOC_REQUIRES(lock_) {
-    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1, metadata.data(), metadata.size()));
+    FRAMEALLOC_TRY(engine_.begin_init(early_, EarlyCapacity + 1, metadata.data(), metadata.size(),
+                                      detail::TreeLockShape::of<Lock>()));
     // Every region is checked before any is recorded, so malformed input is
     // reported as such even when it would also exceed the early capacity.
     for (const PhysicalMemoryRegion& r : reserved_regions) {
@@ -274,8 +279,24 @@ Result<AllocatedFrames<>> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::al
             return make_handle(detail::Taken{*cached, *cached + c.count - 1, Pool::kGeneral});
         }
     }
-    auto taken = allocate_from_pool([&]() FRAMEALLOC_NO_TSA { return engine_.allocate(c); },
-                                    check_nodes, heap_use);
+    // The fast path: a run inside one 128 MiB tree, under that tree's lock
+    // only. What no single tree holds (large runs, runs across trees, or no
+    // room at all) takes the pool's lock and every tree.
+    if (c.count <= detail::kTreeFrames / 2) {
+        const unsigned cpu = framealloc_cpu_id();
+        const std::uint64_t s = fast_allocate(cpu, c);
+        if (s != detail::kNoUnit) {
+            count_op(false);
+            return make_handle(detail::Taken{s, s + c.count - 1, Pool::kGeneral});
+        }
+    }
+    count_op(true);
+    auto taken = allocate_from_pool(
+        [&]() FRAMEALLOC_NO_TSA {
+            const typename Engine::template TreesGuard<Lock> trees(engine_);
+            return engine_.allocate(c);
+        },
+        check_nodes, heap_use);
     if (!taken) {
         return taken.error();
     }
@@ -308,9 +329,13 @@ Result<AllocatedFrames<>> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::al
             return make_handle(detail::Taken{s, e, Pool::kGeneral});
         }
     }
-    auto taken =
-        allocate_from_pool([&]() FRAMEALLOC_NO_TSA { return engine_.allocate_at(s, e, 1, pools); },
-                           check_nodes, heap_use);
+    count_op(true);
+    auto taken = allocate_from_pool(
+        [&]() FRAMEALLOC_NO_TSA {
+            return engine_.template with_trees_of<Lock>(
+                s, e, [&] { return engine_.allocate_at(s, e, 1, pools); });
+        },
+        check_nodes, heap_use);
     if (!taken) {
         return taken.error();
     }

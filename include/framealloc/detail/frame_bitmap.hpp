@@ -1,29 +1,41 @@
 // FrameBitmap: the free/allocated state of the general pool, one bit per
 // frame, in memory the caller hands over at init and that never grows.
 //
-// Frames are grouped in 2 MiB areas of 512 frames (8 words of bits). A span
-// is a run of areas covering one general region as it was at init (or as
-// added later); beside its bits it keeps, per area, the free count and an
-// upper bound on its longest free run, and per span two bitmaps with one bit
-// per area: "entirely free" and "partly free". So:
-//   - a single frame is a bit in a partly free area found from a hint;
-//   - a 2 MiB frame is one set bit of the "entirely free" bitmap;
+// Frames are grouped in 2 MiB areas of 512 frames (8 words of bits), areas
+// in trees of 64 (128 MiB). A span is a run of areas covering one general
+// region as it was at init (or as added later); beside its bits it keeps,
+// per area, the free count and an upper bound on its longest free run, and
+// per tree one cache line: an "entirely free" and a "partly free" word with
+// one bit per area, the tree's free count, and the tree's lock. So:
+//   - a single frame is a bit in a partly free area of some tree;
+//   - a 2 MiB frame is one set bit of a tree's "entirely free" word;
 //   - any other run is a walk in address order that jumps over full areas
-//     with the two area bitmaps, over entirely free ones in one step, and
-//     over areas whose bound shows the run cannot start inside them.
+//     with the two words, over entirely free ones in one step, and over
+//     areas whose bound shows the run cannot start inside them.
 // An entirely free area's bit words are never read: init leaves them
 // unwritten (so init costs nothing per frame) and the first allocation in
 // the area writes them. Bits outside the regions (span edges, frames taken
 // offline) are set, as if allocated; which frames are in a region is the
 // caller's knowledge, not this class's.
 //
-// Cost: 64 + 4 bytes per area plus 2 bits per area, i.e. 1.07 bits per
-// frame, plus one table entry per span. Every method expects the caller's
-// lock to be held.
+// Locking (the class takes the tree locks itself; the caller names their
+// type): a tree's lock guards its line and its areas. The fast paths --
+// allocate_fast() for runs that fit in one tree, release() -- lock one tree,
+// or the few a run covers, so CPUs working in different trees share no
+// written cache line. Everything else expects the caller to hold every tree
+// (lock_all()) and, for the span table, the caller's own lock. Trees are
+// always locked in one order (span table index, then tree), so any mix of
+// the two never deadlocks. Spans are only ever appended, never moved or
+// changed after they are published, so the fast paths read the table
+// without a lock.
+//
+// Cost: 64 + 4 bytes per area plus one line per tree, i.e. about 1.07 bits
+// per frame, plus one table entry per span.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "framealloc/detail/bit_runs.hpp"
 #include "framealloc/detail/range_engine.hpp"
@@ -34,31 +46,96 @@ namespace framealloc::detail {
 
 inline constexpr std::uint64_t kAreaFrames = 512;
 inline constexpr std::uint64_t kAreaWords = kAreaFrames / 64;
+inline constexpr std::uint64_t kTreeAreas = 64;
+inline constexpr std::uint64_t kTreeFrames = kTreeAreas * kAreaFrames;
 
-/// One span of areas and its bookkeeping.
+// Relaxed atomic access to a word some paths read without its lock.
+[[nodiscard]] inline std::uint64_t load_relaxed(const std::uint64_t& v) {
+    return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
+inline void store_relaxed(std::uint64_t& v, std::uint64_t x) {
+    __atomic_store_n(&v, x, __ATOMIC_RELAXED);
+}
+
+/// The head of one tree's cache line; the tree's lock follows it.
+struct BitmapTree {
+    std::uint64_t whole = 0;    // per area: all 512 frames free
+    std::uint64_t partial = 0;  // per area: some free, not all
+    std::uint64_t free = 0;     // free frames; written under the lock, read without it
+};
+
+/// Size and alignment of the caller's lock type, and how to build one in place.
+struct TreeLockShape {
+    std::size_t size = 0;
+    std::size_t align = 1;
+    void (*make)(void*) = nullptr;
+
+    template <typename Lock>
+    [[nodiscard]] static constexpr TreeLockShape of() {
+        return {sizeof(Lock), alignof(Lock), [](void* at) { ::new (at) Lock(); }};
+    }
+    /// Where the lock sits in a tree's record, and the record's size: whole
+    /// cache lines, so no two trees share one.
+    [[nodiscard]] constexpr std::size_t lock_offset() const {
+        return (sizeof(BitmapTree) + align - 1) / align * align;
+    }
+    [[nodiscard]] constexpr std::size_t stride() const {
+        return (lock_offset() + size + 63) / 64 * 64;
+    }
+};
+
+/// Where one CPU's fast-path allocations start: the tree it last found room
+/// in, and per size class the frame after its last run there. Read and
+/// written with relaxed atomics (threads may share a CPU number).
+struct alignas(64) BitmapCursor {
+    std::uint64_t span = ~0ULL;
+    std::uint64_t tree = 0;
+    std::uint64_t next_fit[4] = {};
+};
+
+/// One span of areas and its bookkeeping. Immutable once published: what
+/// changes lives behind its pointers, guarded by the tree locks.
 struct BitmapSpan {
     std::uint64_t first = 0;  // first frame of the span
     std::uint64_t last = 0;   // last frame
     std::uint64_t area0 = 0;  // absolute number of its first area
     std::uint64_t areas = 0;
-    std::uint64_t free = 0;
-    std::uint64_t hint = 0;               // word of `partial` where single-frame searches start
     std::uint64_t* bits = nullptr;        // kAreaWords per area; set = not free
     std::uint16_t* area_free = nullptr;   // free frames per area
     std::uint16_t* area_bound = nullptr;  // no free run inside the area is longer
-    std::uint64_t* whole = nullptr;       // per area: all 512 frames free
-    std::uint64_t* partial = nullptr;     // per area: some free, not all
+    std::byte* trees = nullptr;           // one record of `stride` bytes per 64 areas
+    std::size_t stride = 0;
+    std::size_t lock_offset = 0;
 
-    [[nodiscard]] constexpr std::uint64_t area_words() const { return (areas + 63) / 64; }
+    [[nodiscard]] constexpr std::uint64_t tree_count() const {
+        return (areas + kTreeAreas - 1) / kTreeAreas;
+    }
+    [[nodiscard]] BitmapTree& tree(std::uint64_t j) const {
+        return *std::launder(reinterpret_cast<BitmapTree*>(trees + j * stride));
+    }
+    [[nodiscard]] void* lock_of(std::uint64_t j) const { return trees + j * stride + lock_offset; }
     [[nodiscard]] constexpr std::uint64_t area_start(std::uint64_t r) const {
         return (area0 + r) * kAreaFrames;
     }
-    [[nodiscard]] constexpr bool is_whole(std::uint64_t r) const {
-        return ((whole[r / 64] >> (r % 64)) & 1U) != 0;
+    /// The frames of tree j inside the span.
+    [[nodiscard]] constexpr std::uint64_t tree_first(std::uint64_t j) const {
+        const std::uint64_t a = area_start(j * kTreeAreas);
+        return a > first ? a : first;
+    }
+    [[nodiscard]] constexpr std::uint64_t tree_last(std::uint64_t j) const {
+        const std::uint64_t r = (j + 1) * kTreeAreas < areas ? (j + 1) * kTreeAreas : areas;
+        const std::uint64_t a = area_start(r) - 1;
+        return a < last ? a : last;
+    }
+    [[nodiscard]] constexpr std::uint64_t tree_of(std::uint64_t frame) const {
+        return (frame / kAreaFrames - area0) / kTreeAreas;
+    }
+    [[nodiscard]] bool is_whole(std::uint64_t r) const {
+        return ((tree(r / 64).whole >> (r % 64)) & 1U) != 0;
     }
     [[nodiscard]] constexpr bool contains(std::uint64_t f) const { return f >= first && f <= last; }
     // The free mask of word w (0..7) of area r.
-    [[nodiscard]] constexpr std::uint64_t free_word(std::uint64_t r, std::uint64_t w) const {
+    [[nodiscard]] std::uint64_t free_word(std::uint64_t r, std::uint64_t w) const {
         return is_whole(r) ? kAllOnes : ~bits[r * kAreaWords + w];
     }
 };
@@ -89,11 +166,18 @@ class MetadataArena {
 
 class FrameBitmap {
   public:
-    /// Metadata bytes for a span over frames [first, last], alignment included.
-    [[nodiscard]] static constexpr std::size_t span_bytes(std::uint64_t first, std::uint64_t last) {
+    /// What release() found.
+    enum class Release : std::uint8_t { kDone, kDoubleFree };
+
+    /// Metadata bytes for a span over frames [first, last], alignment
+    /// included, with tree records of `tree_stride` bytes.
+    [[nodiscard]] static constexpr std::size_t span_bytes(std::uint64_t first, std::uint64_t last,
+                                                          std::size_t tree_stride) {
         const std::uint64_t areas = last / kAreaFrames - first / kAreaFrames + 1;
-        const std::uint64_t words = (areas + 63) / 64;
-        return static_cast<std::size_t>(areas * (kAreaWords * 8 + 4) + words * 16 + 64 + 16);
+        const std::uint64_t trees = (areas + kTreeAreas - 1) / kTreeAreas;
+        // Four arrays, each aligned to a cache line.
+        return static_cast<std::size_t>(areas * (kAreaWords * 8 + 4) + trees * tree_stride +
+                                        4 * 64);
     }
     /// Metadata bytes for a table of `spans` entries.
     [[nodiscard]] static constexpr std::size_t table_bytes(std::uint64_t spans) {
@@ -102,21 +186,29 @@ class FrameBitmap {
 
     constexpr FrameBitmap() = default;
 
-    /// Takes `bytes` of metadata memory and room for `max_spans` spans in it.
-    [[nodiscard]] bool attach(std::byte* memory, std::size_t bytes, std::uint64_t max_spans) {
+    /// Takes `bytes` of metadata memory and room for `max_spans` spans in it;
+    /// every tree gets a lock of `locks`' shape.
+    [[nodiscard]] bool attach(std::byte* memory, std::size_t bytes, std::uint64_t max_spans,
+                              TreeLockShape locks = {}) {
         *this = FrameBitmap();
         arena_ = MetadataArena(memory, bytes);
         spans_ = arena_.take<BitmapSpan>(max_spans);
-        if (spans_ == nullptr) {
+        if (spans_ == nullptr || locks.align > 64 || (locks.size != 0 && locks.make == nullptr)) {
             return false;
         }
         capacity_ = max_spans;
         metadata_ = bytes;
+        locks_ = locks;
         return true;
     }
-    [[nodiscard]] std::uint64_t span_count() const { return count_; }
+    [[nodiscard]] std::size_t tree_stride() const { return locks_.stride(); }
+    /// Spans published so far (safe without a lock).
+    [[nodiscard]] std::uint64_t span_count() const {
+        return __atomic_load_n(&count_, __ATOMIC_ACQUIRE);
+    }
     [[nodiscard]] const BitmapSpan& span(std::uint64_t i) const { return spans_[i]; }
-    [[nodiscard]] std::uint64_t free() const { return free_; }
+    /// Free frames: exact with every tree locked, a recent value otherwise.
+    [[nodiscard]] std::uint64_t free() const;
     /// Metadata memory handed over at attach().
     [[nodiscard]] std::size_t metadata_bytes() const { return metadata_; }
     /// Bytes of it no span uses yet (room for regions added later).
@@ -124,15 +216,22 @@ class FrameBitmap {
     [[nodiscard]] std::uint64_t spans_left() const { return capacity_ - count_; }
     [[nodiscard]] bool can_add_span(std::uint64_t first, std::uint64_t last,
                                     const MetadataArena* arena = nullptr) const {
-        return count_ < capacity_ &&
-               (arena != nullptr ? arena : &arena_)->left() >= span_bytes(first, last);
+        return count_ < capacity_ && (arena != nullptr ? arena : &arena_)->left() >=
+                                         span_bytes(first, last, locks_.stride());
     }
 
     /// A new span over [first, last], all free, overlapping no span, its
     /// bookkeeping carved from `arena` (default: the memory given at attach).
-    /// False (nothing changed) when the table or the memory is full.
+    /// False (nothing changed) when the table or the memory is full. Callers
+    /// after init hold every tree and their own lock.
     [[nodiscard]] bool add_span(std::uint64_t first, std::uint64_t last,
                                 MetadataArena* arena = nullptr);
+
+    /// The span holding `frame`, else the first one after it, in address
+    /// order; kNoUnit when there is none.
+    [[nodiscard]] std::uint64_t next_span(std::uint64_t frame) const;
+
+    // ---- with every tree locked (or the trees of [s, e])
 
     /// True when every frame of [s, e] lies in some span.
     [[nodiscard]] bool spans_cover(std::uint64_t s, std::uint64_t e) const;
@@ -149,7 +248,7 @@ class FrameBitmap {
     void take(std::uint64_t s, std::uint64_t e) { set_state(s, e, false); }
     void give(std::uint64_t s, std::uint64_t e) { set_state(s, e, true); }
 
-    /// Finds and takes a run meeting `c`; kNoUnit when there is none.
+    /// Finds and takes a run meeting `c` anywhere; kNoUnit when there is none.
     [[nodiscard]] std::uint64_t allocate(const Constraint& c);
 
     /// Calls f(start, length) on every maximal free run inside [lo, hi], in
@@ -164,16 +263,52 @@ class FrameBitmap {
     /// Recounts everything from the bits; the first inconsistency, or null.
     [[nodiscard]] const char* check() const;
 
+    // ---- fast paths: they lock the trees they touch themselves
+
+    /// A run meeting `c` inside one tree, starting from `cursor`'s tree and
+    /// trying each tree once; kNoUnit when no single tree has one (a run
+    /// across trees may still exist: the caller then locks everything and
+    /// calls allocate()). `cpu` spreads the CPUs' first trees apart.
+    template <typename Lock>
+    [[nodiscard]] std::uint64_t allocate_fast(BitmapCursor& cursor, const Constraint& c,
+                                              unsigned cpu);
+    /// Frees [s, e]: kDoubleFree (nothing changed) when a frame of it is free
+    /// already or outside every span.
+    template <typename Lock>
+    [[nodiscard]] Release release(std::uint64_t s, std::uint64_t e);
+    /// Runs f() with the trees of [s, e] locked (every tree when there are
+    /// many) and returns what it returns.
+    template <typename Lock, typename F>
+    decltype(auto) with_trees_of(std::uint64_t s, std::uint64_t e, F&& f);
+    /// Every tree, in lock order; unlock_all() undoes it in reverse.
+    template <typename Lock>
+    void lock_all() const;
+    template <typename Lock>
+    void unlock_all() const;
+
   private:
-    [[nodiscard]] std::uint64_t find_span(std::uint64_t frame) const;
+    static constexpr std::uint64_t kMaxRangeTrees = 16;
+
+    template <typename Lock>
+    [[nodiscard]] static Lock& lock_of(const BitmapSpan& sp, std::uint64_t j) {
+        return *std::launder(reinterpret_cast<Lock*>(sp.lock_of(j)));
+    }
     [[nodiscard]] bool all_in_state(std::uint64_t s, std::uint64_t e, bool free) const;
     void set_state(std::uint64_t s, std::uint64_t e, bool free);
-    void set_area_state(BitmapSpan& sp, std::uint64_t r, std::uint64_t lo, std::uint64_t hi,
+    void set_area_state(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo, std::uint64_t hi,
                         bool free);
-    void refile(BitmapSpan& sp, std::uint64_t r);
+    static void refile(const BitmapSpan& sp, std::uint64_t r);
+    // Collects the trees of [s, e] as (span, tree) pairs in lock order;
+    // false when there are more than kMaxRangeTrees.
+    [[nodiscard]] bool trees_of(std::uint64_t s, std::uint64_t e, std::uint64_t* spans,
+                                std::uint64_t* trees, std::uint64_t& n) const;
 
     [[nodiscard]] std::uint64_t allocate_one();
     [[nodiscard]] std::uint64_t allocate_whole_areas(const Constraint& c);
+    // allocate_fast's work in tree j of span i, its lock held.
+    [[nodiscard]] std::uint64_t allocate_in_tree(const BitmapSpan& sp, std::uint64_t j,
+                                                 const Constraint& c, BitmapCursor& cursor);
+    [[nodiscard]] static std::uint64_t one_in_tree(const BitmapSpan& sp, std::uint64_t j);
     template <typename Sink>
     void walk(std::uint64_t lo, std::uint64_t hi, Sink& sink) const;
     template <typename Merger>
@@ -187,15 +322,17 @@ class FrameBitmap {
     }
 
     MetadataArena arena_;
-    std::uint64_t next_fit_[4] = {};
-    BitmapSpan* spans_ = nullptr;  // sorted by address, disjoint
-    std::uint64_t count_ = 0;
+    TreeLockShape locks_;
+    std::uint64_t next_fit_[4] = {};  // allocate()'s hints, under every tree
+    BitmapSpan* spans_ = nullptr;     // disjoint; the first sorted_ by address
+    std::uint64_t count_ = 0;         // published with release, read with acquire
+    std::uint64_t sorted_ = 0;        // relaxed atomic
+    std::uint64_t trees_ = 0;         // relaxed atomic: trees in all spans
     std::uint64_t capacity_ = 0;
-    std::uint64_t free_ = 0;
-    std::uint64_t hint_span_ = 0;
     std::size_t metadata_ = 0;
 };
 
 }  // namespace framealloc::detail
 
 #include "framealloc/detail/frame_bitmap_impl.hpp"
+#include "framealloc/detail/frame_bitmap_search.hpp"

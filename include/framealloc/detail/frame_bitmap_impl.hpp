@@ -1,5 +1,6 @@
-// FrameBitmap's method bodies: spans, bit updates, the searches and the
-// checker. Included by frame_bitmap.hpp only.
+// FrameBitmap's method bodies: spans, bit updates, tree locks and the
+// checker (the searches are in frame_bitmap_search.hpp). Included by
+// frame_bitmap.hpp only.
 #pragma once
 
 #include "framealloc/detail/frame_bitmap.hpp"
@@ -17,10 +18,11 @@ inline bool FrameBitmap::add_span(std::uint64_t first, std::uint64_t last, Metad
     sp.area0 = first / kAreaFrames;
     sp.areas = last / kAreaFrames - sp.area0 + 1;
     sp.bits = from.take<std::uint64_t>(sp.areas * kAreaWords, 64);
-    sp.area_free = from.take<std::uint16_t>(sp.areas);
-    sp.area_bound = from.take<std::uint16_t>(sp.areas);
-    sp.whole = from.take<std::uint64_t>(sp.area_words());
-    sp.partial = from.take<std::uint64_t>(sp.area_words());
+    sp.area_free = from.take<std::uint16_t>(sp.areas, 64);
+    sp.area_bound = from.take<std::uint16_t>(sp.areas, 64);
+    sp.stride = locks_.stride();
+    sp.lock_offset = locks_.lock_offset();
+    sp.trees = from.take<std::byte>(sp.tree_count() * sp.stride, 64);
     // Interior areas are entirely free: their counters and summary bits are
     // written in bulk, their bit words not at all. Only the (at most two)
     // edge areas are set up one by one below.
@@ -28,17 +30,23 @@ inline bool FrameBitmap::add_span(std::uint64_t first, std::uint64_t last, Metad
         sp.area_free[r] = kAreaFrames;
         sp.area_bound[r] = kAreaFrames;
     }
-    for (std::uint64_t w = 0; w < sp.area_words(); ++w) {
-        sp.whole[w] = w + 1 < sp.area_words() || sp.areas % 64 == 0
-                          ? kAllOnes
-                          : low_mask(static_cast<unsigned>(sp.areas % 64));
-        sp.partial[w] = 0;
+    for (std::uint64_t j = 0; j < sp.tree_count(); ++j) {
+        BitmapTree* t = ::new (sp.trees + j * sp.stride) BitmapTree();
+        const std::uint64_t in_tree = sp.areas - j * kTreeAreas;
+        t->whole = in_tree >= kTreeAreas ? kAllOnes : low_mask(static_cast<unsigned>(in_tree));
+        t->free = (in_tree >= kTreeAreas ? kTreeAreas : in_tree) * kAreaFrames;
+        if (locks_.make != nullptr) {
+            locks_.make(sp.lock_of(j));
+        }
     }
     for (const std::uint64_t r : {std::uint64_t{0}, sp.areas - 1}) {
         const std::uint64_t a0 = sp.area_start(r);
         const std::uint64_t lo = a0 > first ? a0 : first;
         const std::uint64_t hi = a0 + kAreaFrames - 1 < last ? a0 + kAreaFrames - 1 : last;
         const auto n = static_cast<std::uint16_t>(hi - lo + 1);
+        if (sp.area_free[r] != n) {
+            sp.tree(r / kTreeAreas).free -= kAreaFrames - n;
+        }
         sp.area_free[r] = n;
         sp.area_bound[r] = n;
         if (n != kAreaFrames) {
@@ -62,25 +70,26 @@ inline bool FrameBitmap::add_span(std::uint64_t first, std::uint64_t last, Metad
         }
         refile(sp, r);
     }
-    sp.free = last - first + 1;
-    sp.hint = 0;
-    // Keep the table sorted by address.
-    std::uint64_t at = count_;
-    while (at > 0 && spans_[at - 1].first > first) {
-        spans_[at] = spans_[at - 1];
-        --at;
+    // Append and publish: readers that see the new count see the whole entry.
+    const std::uint64_t n = count_;
+    spans_[n] = sp;
+    const std::uint64_t sorted = __atomic_load_n(&sorted_, __ATOMIC_RELAXED);
+    if (sorted == n && (n == 0 || spans_[n - 1].last < first)) {
+        __atomic_store_n(&sorted_, n + 1, __ATOMIC_RELAXED);
     }
-    spans_[at] = sp;
-    ++count_;
-    free_ += sp.free;
-    hint_span_ = 0;
+    __atomic_store_n(&trees_, __atomic_load_n(&trees_, __ATOMIC_RELAXED) + sp.tree_count(),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&count_, n + 1, __ATOMIC_RELEASE);
     return true;
 }
 
-inline std::uint64_t FrameBitmap::find_span(std::uint64_t frame) const {
+inline std::uint64_t FrameBitmap::next_span(std::uint64_t frame) const {
+    const std::uint64_t n = span_count();
+    std::uint64_t sorted = __atomic_load_n(&sorted_, __ATOMIC_RELAXED);
+    sorted = sorted < n ? sorted : n;
     std::uint64_t lo = 0;
-    std::uint64_t hi = count_;
-    while (lo < hi) {  // first span whose last frame is >= frame
+    std::uint64_t hi = sorted;
+    while (lo < hi) {  // first sorted span whose last frame is >= frame
         const std::uint64_t mid = lo + (hi - lo) / 2;
         if (spans_[mid].last < frame) {
             lo = mid + 1;
@@ -88,13 +97,31 @@ inline std::uint64_t FrameBitmap::find_span(std::uint64_t frame) const {
             hi = mid;
         }
     }
-    return lo;
+    std::uint64_t best = lo < sorted ? lo : kNoUnit;
+    // Spans added after init are appended out of order: a few, seen one by one.
+    for (std::uint64_t i = sorted; i < n; ++i) {
+        if (spans_[i].last >= frame && (best == kNoUnit || spans_[i].first < spans_[best].first)) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+inline std::uint64_t FrameBitmap::free() const {
+    std::uint64_t total = 0;
+    const std::uint64_t n = span_count();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        for (std::uint64_t j = 0; j < spans_[i].tree_count(); ++j) {
+            total += load_relaxed(spans_[i].tree(j).free);
+        }
+    }
+    return total;
 }
 
 inline bool FrameBitmap::spans_cover(std::uint64_t s, std::uint64_t e) const {
-    std::uint64_t i = find_span(s);
     std::uint64_t next = s;
-    for (; i < count_ && spans_[i].first <= next; ++i) {
+    for (std::uint64_t i = next_span(s); i != kNoUnit && spans_[i].first <= next;
+         i = next_span(next)) {
         if (spans_[i].last >= e) {
             return true;
         }
@@ -104,7 +131,8 @@ inline bool FrameBitmap::spans_cover(std::uint64_t s, std::uint64_t e) const {
 }
 
 inline bool FrameBitmap::all_in_state(std::uint64_t s, std::uint64_t e, bool free) const {
-    for (std::uint64_t i = find_span(s); i < count_ && spans_[i].first <= e; ++i) {
+    for (std::uint64_t i = next_span(s); i != kNoUnit && spans_[i].first <= e;
+         i = spans_[i].last < e ? next_span(spans_[i].last + 1) : kNoUnit) {
         const BitmapSpan& sp = spans_[i];
         const std::uint64_t lo = s > sp.first ? s : sp.first;
         const std::uint64_t hi = e < sp.last ? e : sp.last;
@@ -149,23 +177,24 @@ inline bool FrameBitmap::all_in_state(std::uint64_t s, std::uint64_t e, bool fre
     return true;
 }
 
-inline void FrameBitmap::refile(BitmapSpan& sp, std::uint64_t r) {
+inline void FrameBitmap::refile(const BitmapSpan& sp, std::uint64_t r) {
     const std::uint64_t bit = 1ULL << (r % 64);
     const std::uint16_t af = sp.area_free[r];
+    BitmapTree& t = sp.tree(r / kTreeAreas);
     if (af == kAreaFrames) {
-        sp.whole[r / 64] |= bit;
+        t.whole |= bit;
         sp.area_bound[r] = kAreaFrames;
     } else {
-        sp.whole[r / 64] &= ~bit;
+        t.whole &= ~bit;
     }
     if (af != 0 && af != kAreaFrames) {
-        sp.partial[r / 64] |= bit;
+        t.partial |= bit;
     } else {
-        sp.partial[r / 64] &= ~bit;
+        t.partial &= ~bit;
     }
 }
 
-inline void FrameBitmap::set_area_state(BitmapSpan& sp, std::uint64_t r, std::uint64_t lo,
+inline void FrameBitmap::set_area_state(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo,
                                         std::uint64_t hi, bool free) {
     std::uint64_t* words = &sp.bits[r * kAreaWords];
     const std::uint64_t a0 = sp.area_start(r);
@@ -218,239 +247,62 @@ inline void FrameBitmap::set_area_state(BitmapSpan& sp, std::uint64_t r, std::ui
 }
 
 inline void FrameBitmap::set_state(std::uint64_t s, std::uint64_t e, bool free) {
-    for (std::uint64_t i = find_span(s); i < count_ && spans_[i].first <= e; ++i) {
-        BitmapSpan& sp = spans_[i];
+    for (std::uint64_t i = next_span(s); i != kNoUnit && spans_[i].first <= e;
+         i = spans_[i].last < e ? next_span(spans_[i].last + 1) : kNoUnit) {
+        const BitmapSpan& sp = spans_[i];
         const std::uint64_t lo = s > sp.first ? s : sp.first;
         const std::uint64_t hi = e < sp.last ? e : sp.last;
-        for (std::uint64_t a = lo / kAreaFrames; a <= hi / kAreaFrames; ++a) {
-            const std::uint64_t a0 = a * kAreaFrames;
-            set_area_state(sp, a - sp.area0, lo > a0 ? lo : a0,
-                           hi < a0 + kAreaFrames - 1 ? hi : a0 + kAreaFrames - 1, free);
-        }
-        const std::uint64_t n = hi - lo + 1;
-        sp.free = free ? sp.free + n : sp.free - n;
-        free_ = free ? free_ + n : free_ - n;
-    }
-}
-
-inline std::uint64_t FrameBitmap::allocate_one() {
-    for (std::uint64_t k = 0; k < count_; ++k) {
-        const std::uint64_t i = (hint_span_ + k) % count_;
-        BitmapSpan& sp = spans_[i];
-        if (sp.free == 0) {
-            continue;
-        }
-        // Partly free areas first (from the hint), so entirely free ones stay
-        // whole for 2 MiB frames; then an entirely free one.
-        const std::uint64_t words = sp.area_words();
-        std::uint64_t r = kNoUnit;
-        for (std::uint64_t j = 0; j < words && r == kNoUnit; ++j) {
-            const std::uint64_t w = (sp.hint + j) % words;
-            if (sp.partial[w] != 0) {
-                r = w * 64 + static_cast<unsigned>(__builtin_ctzll(sp.partial[w]));
+        for (std::uint64_t j = sp.tree_of(lo); j <= sp.tree_of(hi); ++j) {
+            const std::uint64_t tlo = lo > sp.tree_first(j) ? lo : sp.tree_first(j);
+            const std::uint64_t thi = hi < sp.tree_last(j) ? hi : sp.tree_last(j);
+            for (std::uint64_t a = tlo / kAreaFrames; a <= thi / kAreaFrames; ++a) {
+                const std::uint64_t a0 = a * kAreaFrames;
+                set_area_state(sp, a - sp.area0, tlo > a0 ? tlo : a0,
+                               thi < a0 + kAreaFrames - 1 ? thi : a0 + kAreaFrames - 1, free);
             }
-        }
-        std::uint64_t frame = kNoUnit;
-        if (r != kNoUnit) {
-            const std::uint64_t* words8 = &sp.bits[r * kAreaWords];
-            for (std::uint64_t w = 0; w < kAreaWords; ++w) {
-                if (~words8[w] != 0) {
-                    frame = sp.area_start(r) + w * 64 +
-                            static_cast<unsigned>(__builtin_ctzll(~words8[w]));
-                    break;
-                }
-            }
-        } else {
-            for (std::uint64_t w = 0; w < words && r == kNoUnit; ++w) {
-                if (sp.whole[w] != 0) {
-                    r = w * 64 + static_cast<unsigned>(__builtin_ctzll(sp.whole[w]));
-                }
-            }
-            frame = sp.area_start(r);
-        }
-        set_area_state(sp, r, frame, frame, false);
-        --sp.free;
-        --free_;
-        sp.hint = r / 64;
-        hint_span_ = i;
-        return frame;
-    }
-    return kNoUnit;
-}
-
-inline std::uint64_t FrameBitmap::allocate_whole_areas(const Constraint& c) {
-    if (c.max != ~0ULL && (c.max + 1) / kAreaFrames == 0) {
-        return kNoUnit;
-    }
-    Constraint ca;
-    ca.count = c.count / kAreaFrames;
-    ca.align = c.align / kAreaFrames;
-    ca.boundary = c.boundary / kAreaFrames;
-    ca.min = (c.min + kAreaFrames - 1) / kAreaFrames;
-    ca.max = c.max == ~0ULL ? ~0ULL : (c.max + 1) / kAreaFrames - 1;
-    FitSink sink(ca);
-    for (std::uint64_t i = 0; i < count_ && !sink.done(); ++i) {
-        const BitmapSpan& sp = spans_[i];
-        for (std::uint64_t j = 0; j < sp.area_words() && !sink.done(); ++j) {
-            const std::uint64_t base = sp.area0 + j * 64;
-            std::uint64_t free = sp.whole[j];
-            if (sp.areas - j * 64 < 64) {
-                free &= low_mask(static_cast<unsigned>(sp.areas - j * 64));
-            }
-            if (base < ca.min) {
-                free &= ca.min - base >= 64 ? 0 : ~low_mask(static_cast<unsigned>(ca.min - base));
-            }
-            if (base + 63 > ca.max) {
-                free &= ca.max < base ? 0 : low_mask(static_cast<unsigned>(ca.max - base + 1));
-            }
-            sink.word(base, free);
+            BitmapTree& t = sp.tree(j);
+            const std::uint64_t n = thi - tlo + 1;
+            store_relaxed(t.free, free ? t.free + n : t.free - n);
         }
     }
-    if (!sink.done()) {
-        return kNoUnit;
-    }
-    const std::uint64_t s = sink.found() * kAreaFrames;
-    take(s, s + c.count - 1);
-    return s;
-}
-
-inline std::uint64_t FrameBitmap::allocate(const Constraint& c) {
-    if (c.count == 1 && c.unconstrained()) {
-        return allocate_one();
-    }
-    if (c.count % kAreaFrames == 0 && c.align % kAreaFrames == 0) {
-        const std::uint64_t s = allocate_whole_areas(c);
-        if (s != kNoUnit) {
-            return s;
-        }
-        // An area split between two touching spans is entirely free in
-        // neither; the frame-level walk below still finds it.
-    }
-    // Next fit: each size class resumes where its last run was found, so
-    // memory that has no room for it is not walked again and again; only a
-    // miss from there on wraps round to the window's start.
-    std::uint64_t& hint = next_fit_[size_class(c.count)];
-    const std::uint64_t start = hint < c.min ? c.min : hint > c.max ? c.min : hint;
-    std::uint64_t found = kNoUnit;
-    {
-        FitSink sink(c);
-        walk(start, c.max, sink);
-        found = sink.found();
-    }
-    if (found == kNoUnit && start > c.min) {
-        FitSink sink(c);
-        const std::uint64_t reach = start + (c.count - 1) - 1;  // runs crossing `start`
-        walk(c.min, reach < c.max ? reach : c.max, sink);
-        found = sink.found();
-    }
-    if (found == kNoUnit) {
-        return kNoUnit;
-    }
-    take(found, found + c.count - 1);
-    hint = found + c.count;
-    return found;
-}
-
-template <typename Merger>
-void FrameBitmap::walk_area(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo,
-                            std::uint64_t hi, Merger& out) const {
-    const std::uint64_t a0 = sp.area_start(r);
-    const std::uint64_t a1 = a0 + kAreaFrames - 1;
-    const std::uint64_t from = lo > a0 ? lo : a0;
-    const std::uint64_t to = hi < a1 ? hi : a1;
-    const bool inside = from == a0 && to == a1;
-    const std::uint64_t* words = &sp.bits[r * kAreaWords];
-    if (inside && sp.is_whole(r)) {
-        out.run(a0, kAreaFrames);
-        return;
-    }
-    if (inside && out.sink().count() > sp.area_bound[r]) {
-        // No run inside the area is long enough: only its two ends can join
-        // runs of the neighbouring areas.
-        std::uint64_t head = 0;
-        for (std::uint64_t w = 0; w < kAreaWords; ++w) {
-            head += low_run(~words[w]);
-            if (~words[w] != kAllOnes) {
-                break;
-            }
-        }
-        std::uint64_t tail = 0;
-        for (std::uint64_t w = kAreaWords; w-- > 0;) {
-            tail += high_run(~words[w]);
-            if (~words[w] != kAllOnes) {
-                break;
-            }
-        }
-        out.run(a0, head);
-        out.run(a1 + 1 - tail, tail);
-        return;
-    }
-    for (std::uint64_t base = from & ~63ULL; base <= to && !out.done(); base += 64) {
-        std::uint64_t free = sp.is_whole(r) ? kAllOnes : ~words[(base - a0) / 64];
-        if (base < from) {
-            free &= ~low_mask(static_cast<unsigned>(from - base));
-        }
-        if (base + 63 > to) {
-            free &= low_mask(static_cast<unsigned>(to - base + 1));
-        }
-        out.word(base, free);
-    }
-    if (inside && out.sink().teaches_bounds()) {
-        out.flush();  // the area's words are its own: no other span shares them
-        if (!out.done() && out.sink().count() - 1 < sp.area_bound[r]) {
-            sp.area_bound[r] = static_cast<std::uint16_t>(out.sink().count() - 1);
-        }
-    }
-}
-
-template <typename Sink>
-void FrameBitmap::walk(std::uint64_t lo, std::uint64_t hi, Sink& sink) const {
-    WordMerger<Sink> out(sink);
-    for (std::uint64_t i = find_span(lo); i < count_ && spans_[i].first <= hi && !out.done(); ++i) {
-        const BitmapSpan& sp = spans_[i];
-        const std::uint64_t s = lo > sp.first ? lo : sp.first;
-        const std::uint64_t e = hi < sp.last ? hi : sp.last;
-        const std::uint64_t r_end = e / kAreaFrames - sp.area0;
-        std::uint64_t r = s / kAreaFrames - sp.area0;
-        while (r <= r_end && !out.done()) {
-            // Jump to the next area with a free frame.
-            std::uint64_t w = r / 64;
-            std::uint64_t bits =
-                (sp.whole[w] | sp.partial[w]) & ~low_mask(static_cast<unsigned>(r % 64));
-            while (bits == 0 && ++w < sp.area_words() && w * 64 <= r_end) {
-                bits = sp.whole[w] | sp.partial[w];
-            }
-            if (bits == 0) {
-                break;
-            }
-            r = w * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
-            if (r > r_end) {
-                break;
-            }
-            walk_area(sp, r, s, e, out);
-            ++r;
-        }
-    }
-    out.flush();
 }
 
 inline const char* FrameBitmap::check() const {
-    std::uint64_t total_free = 0;
-    for (std::uint64_t i = 0; i < count_; ++i) {
+    const std::uint64_t n = span_count();
+    for (std::uint64_t i = 0; i < n; ++i) {
         const BitmapSpan& sp = spans_[i];
-        if (sp.first > sp.last || (i > 0 && spans_[i - 1].last >= sp.first)) {
-            return "bitmap: spans out of order or overlapping";
+        if (sp.first > sp.last || (i > 0 && i < sorted_ && spans_[i - 1].last >= sp.first)) {
+            return "bitmap: spans out of order";
+        }
+        for (std::uint64_t k = 0; k < i; ++k) {
+            if (spans_[k].first <= sp.last && sp.first <= spans_[k].last) {
+                return "bitmap: two spans overlap";
+            }
         }
         if (sp.area0 != sp.first / kAreaFrames ||
             sp.areas != sp.last / kAreaFrames - sp.area0 + 1) {
             return "bitmap: a span's areas do not match its frames";
         }
-        std::uint64_t span_free = 0;
+        for (std::uint64_t j = 0; j < sp.tree_count(); ++j) {
+            const BitmapTree& t = sp.tree(j);
+            const std::uint64_t in_tree = sp.areas - j * kTreeAreas;
+            const std::uint64_t valid =
+                in_tree >= kTreeAreas ? kAllOnes : low_mask(static_cast<unsigned>(in_tree));
+            if (((t.whole | t.partial) & ~valid) != 0 || (t.whole & t.partial) != 0) {
+                return "bitmap: a tree's area words mark areas it does not have";
+            }
+            std::uint64_t tree_free = 0;
+            for (std::uint64_t r = j * kTreeAreas; r < sp.areas && r < (j + 1) * kTreeAreas; ++r) {
+                tree_free += sp.area_free[r];
+            }
+            if (tree_free != t.free) {
+                return "bitmap: a tree's free count disagrees with its areas";
+            }
+        }
         for (std::uint64_t r = 0; r < sp.areas; ++r) {
             const std::uint16_t af = sp.area_free[r];
             const bool whole = sp.is_whole(r);
-            const bool partial = ((sp.partial[r / 64] >> (r % 64)) & 1U) != 0;
-            span_free += af;
+            const bool partial = ((sp.tree(r / kTreeAreas).partial >> (r % 64)) & 1U) != 0;
             if (whole != (af == kAreaFrames) || partial != (af != 0 && af != kAreaFrames)) {
                 return "bitmap: an area's free count disagrees with the area bitmaps";
             }
@@ -483,15 +335,96 @@ inline const char* FrameBitmap::check() const {
                 return "bitmap: an area holds a free run longer than its bound";
             }
         }
-        if (span_free != sp.free) {
-            return "bitmap: a span's free count disagrees with its areas";
-        }
-        total_free += span_free;
-    }
-    if (total_free != free_) {
-        return "bitmap: the free total disagrees with the spans";
     }
     return nullptr;
+}
+
+// ---- tree locks
+
+inline bool FrameBitmap::trees_of(std::uint64_t s, std::uint64_t e, std::uint64_t* spans,
+                                  std::uint64_t* trees, std::uint64_t& n) const {
+    n = 0;
+    for (std::uint64_t i = next_span(s); i != kNoUnit && spans_[i].first <= e;
+         i = spans_[i].last < e ? next_span(spans_[i].last + 1) : kNoUnit) {
+        const BitmapSpan& sp = spans_[i];
+        const std::uint64_t lo = s > sp.first ? s : sp.first;
+        const std::uint64_t hi = e < sp.last ? e : sp.last;
+        for (std::uint64_t j = sp.tree_of(lo); j <= sp.tree_of(hi); ++j) {
+            if (n == kMaxRangeTrees) {
+                return false;
+            }
+            // Insert in lock order (span index, then tree).
+            std::uint64_t at = n++;
+            while (at > 0 && (spans[at - 1] > i || (spans[at - 1] == i && trees[at - 1] > j))) {
+                spans[at] = spans[at - 1];
+                trees[at] = trees[at - 1];
+                --at;
+            }
+            spans[at] = i;
+            trees[at] = j;
+        }
+    }
+    return true;
+}
+
+template <typename Lock>
+void FrameBitmap::lock_all() const {
+    const std::uint64_t n = span_count();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        for (std::uint64_t j = 0; j < spans_[i].tree_count(); ++j) {
+            lock_of<Lock>(spans_[i], j).lock();
+        }
+    }
+}
+
+template <typename Lock>
+void FrameBitmap::unlock_all() const {
+    for (std::uint64_t i = span_count(); i-- > 0;) {
+        for (std::uint64_t j = spans_[i].tree_count(); j-- > 0;) {
+            lock_of<Lock>(spans_[i], j).unlock();
+        }
+    }
+}
+
+template <typename Lock, typename F>
+decltype(auto) FrameBitmap::with_trees_of(std::uint64_t s, std::uint64_t e, F&& f) {
+    std::uint64_t spans[kMaxRangeTrees];
+    std::uint64_t trees[kMaxRangeTrees];
+    std::uint64_t n = 0;
+    if (!trees_of(s, e, spans, trees, n)) {
+        lock_all<Lock>();
+        struct Unlock {
+            const FrameBitmap& b;
+            ~Unlock() { b.unlock_all<Lock>(); }
+        } unlock{*this};
+        return f();
+    }
+    for (std::uint64_t k = 0; k < n; ++k) {
+        lock_of<Lock>(spans_[spans[k]], trees[k]).lock();
+    }
+    struct Unlock {
+        const FrameBitmap& b;
+        const std::uint64_t* spans;
+        const std::uint64_t* trees;
+        std::uint64_t n;
+        ~Unlock() {
+            for (std::uint64_t k = n; k-- > 0;) {
+                lock_of<Lock>(b.spans_[spans[k]], trees[k]).unlock();
+            }
+        }
+    } unlock{*this, spans, trees, n};
+    return f();
+}
+
+template <typename Lock>
+FrameBitmap::Release FrameBitmap::release(std::uint64_t s, std::uint64_t e) {
+    return with_trees_of<Lock>(s, e, [&] {
+        if (!spans_cover(s, e) || !none_free(s, e)) {
+            return Release::kDoubleFree;
+        }
+        give(s, e);
+        return Release::kDone;
+    });
 }
 
 }  // namespace framealloc::detail

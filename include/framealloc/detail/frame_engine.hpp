@@ -7,8 +7,11 @@
 // fixed node array.
 //
 // It offers the allocator what RangeEngine offered, with the general pool's
-// free state read from the bitmap instead of from free chunks. Every method
-// expects the caller's lock to be held.
+// free state read from the bitmap instead of from free chunks. Locking: the
+// methods marked "fast" lock the bitmap's trees themselves and need no other
+// lock; every other method expects the caller's lock held, and those that
+// read or change the general pool's frames also the trees involved (all of
+// them: TreesGuard; a range's: with_trees_of).
 #pragma once
 
 #include <cstddef>
@@ -30,15 +33,18 @@ class FrameEngine {
     /// Span-table entries kept free for general regions added after init.
     static constexpr std::uint64_t kSpareSpans = 64;
 
-    /// Metadata bytes a general piece [first, last] needs.
-    [[nodiscard]] static constexpr std::size_t piece_bytes(std::uint64_t first,
-                                                           std::uint64_t last) {
-        return FrameBitmap::span_bytes(first, last) + sizeof(BitmapSpan);
+    /// Metadata bytes a general piece [first, last] needs, with tree records
+    /// of `tree_stride` bytes (TreeLockShape::stride()).
+    [[nodiscard]] static constexpr std::size_t piece_bytes(std::uint64_t first, std::uint64_t last,
+                                                           std::size_t tree_stride) {
+        return FrameBitmap::span_bytes(first, last, tree_stride) + sizeof(BitmapSpan);
     }
     /// What cutting one more piece out of the general regions can add at most
     /// (a reserved region inside a free one splits it: one more span, one
-    /// area counted twice).
-    [[nodiscard]] static constexpr std::size_t split_bytes() { return piece_bytes(0, 0); }
+    /// area and one tree counted twice).
+    [[nodiscard]] static constexpr std::size_t split_bytes(std::size_t tree_stride) {
+        return piece_bytes(0, 0, tree_stride);
+    }
     /// Fixed part of the metadata: the spare table entries and alignment.
     [[nodiscard]] static constexpr std::size_t fixed_bytes() {
         return FrameBitmap::table_bytes(kSpareSpans);
@@ -50,13 +56,33 @@ class FrameEngine {
     [[nodiscard]] const IntervalSet& regions(Pool p) const { return ranges_.regions(p); }
     [[nodiscard]] const FrameBitmap& bitmap() const { return bitmap_; }
 
+    /// Every tree of the bitmap locked for the guard's life (lock order: the
+    /// caller's own lock first).
+    template <typename Lock>
+    class TreesGuard {
+      public:
+        explicit TreesGuard(const FrameEngine& e) : bitmap_(e.bitmap_) { bitmap_.lock_all<Lock>(); }
+        TreesGuard(const TreesGuard&) = delete;
+        TreesGuard& operator=(const TreesGuard&) = delete;
+        ~TreesGuard() { bitmap_.unlock_all<Lock>(); }
+
+      private:
+        const FrameBitmap& bitmap_;
+    };
+    /// f() with the trees of [s, e] locked.
+    template <typename Lock, typename F>
+    decltype(auto) with_trees_of(std::uint64_t s, std::uint64_t e, F&& f) {
+        return bitmap_.with_trees_of<Lock>(s, e, static_cast<F&&>(f));
+    }
+
     // ---- init: begin, every reserved range, every free range, finish.
 
     [[nodiscard]] Status begin_init(Node* storage, Index storage_count, std::byte* metadata,
-                                    std::size_t metadata_bytes) {
+                                    std::size_t metadata_bytes, TreeLockShape locks) {
         FRAMEALLOC_TRY(ranges_.begin_init(storage, storage_count));
         metadata_ = metadata;
         metadata_bytes_ = metadata_bytes;
+        locks_ = locks;
         return {};
     }
     [[nodiscard]] Status init_reserved(std::uint64_t s, std::uint64_t e) {
@@ -70,11 +96,11 @@ class FrameEngine {
         const std::uint64_t spans = general.count() + kSpareSpans;
         std::size_t need = FrameBitmap::table_bytes(spans);
         general.for_each([&](const Node& n) {
-            need += FrameBitmap::span_bytes(n.start, n.end);
+            need += FrameBitmap::span_bytes(n.start, n.end, locks_.stride());
             return true;
         });
         if (metadata_ == nullptr || metadata_bytes_ < need ||
-            !bitmap_.attach(metadata_, metadata_bytes_, spans)) {
+            !bitmap_.attach(metadata_, metadata_bytes_, spans, locks_)) {
             return make_error(ErrorKind::kCapacityExhausted,
                               "the metadata memory is smaller than metadata_bytes() asks for");
         }
@@ -88,8 +114,23 @@ class FrameEngine {
 
     // ---- allocation and release
 
-    /// Takes `c.count` frames from the general pool. `handles` is accepted for
-    /// RangeEngine's signature; general handles need no bookkeeping.
+    /// Fast: `c.count` frames from the general pool inside one tree of the
+    /// bitmap, starting at `cursor`'s; kNoUnit when no tree has them alone.
+    template <typename Lock>
+    [[nodiscard]] std::uint64_t allocate_fast(BitmapCursor& cursor, const Constraint& c,
+                                              unsigned cpu) {
+        return bitmap_.allocate_fast<Lock>(cursor, c, cpu);
+    }
+    /// Fast: returns general-pool frames; false (nothing changed) on a double
+    /// free.
+    template <typename Lock>
+    [[nodiscard]] bool release_general(std::uint64_t s, std::uint64_t e) {
+        return bitmap_.release<Lock>(s, e) == FrameBitmap::Release::kDone;
+    }
+
+    /// Takes `c.count` frames from the general pool (every tree locked).
+    /// `handles` is accepted for RangeEngine's signature; general handles
+    /// need no bookkeeping.
     [[nodiscard]] Result<Taken> allocate(const Constraint& c, Index handles = 1) {
         (void)handles;
         const std::uint64_t s = bitmap_.allocate(c);
@@ -133,8 +174,8 @@ class FrameEngine {
                           "the range is partly outside the regions this allocator manages");
     }
 
-    /// Returns [s, e] to pool `p`. False (and no change) when any frame of it
-    /// is free already: a double free.
+    /// Returns [s, e] to pool `p` (the range's trees locked). False (and no
+    /// change) when any frame of it is free already: a double free.
     [[nodiscard]] bool release(std::uint64_t s, std::uint64_t e, Pool p, Index handles = 1) {
         if (p == Pool::kReserved) {
             return ranges_.release(s, e, p, handles);
@@ -200,6 +241,7 @@ class FrameEngine {
     FrameBitmap bitmap_;
     std::byte* metadata_ = nullptr;
     std::size_t metadata_bytes_ = 0;
+    TreeLockShape locks_;
 };
 
 inline Status FrameEngine::add_region(std::uint64_t s, std::uint64_t e, Pool p,
@@ -213,11 +255,9 @@ inline Status FrameEngine::add_region(std::uint64_t s, std::uint64_t e, Pool p,
     std::size_t bytes = 0;
     const auto for_each_uncovered = [&](auto&& f) {
         std::uint64_t cur = s;
-        for (std::uint64_t i = 0; i < bitmap_.span_count() && cur <= e; ++i) {
+        for (std::uint64_t i = bitmap_.next_span(cur); i != kNoUnit && cur <= e;
+             i = bitmap_.next_span(cur)) {
             const BitmapSpan& sp = bitmap_.span(i);
-            if (sp.last < cur) {
-                continue;
-            }
             if (sp.first > e) {
                 break;
             }
@@ -235,7 +275,7 @@ inline Status FrameEngine::add_region(std::uint64_t s, std::uint64_t e, Pool p,
     };
     for_each_uncovered([&](std::uint64_t a, std::uint64_t b) {
         ++pieces;
-        bytes += FrameBitmap::span_bytes(a, b);
+        bytes += FrameBitmap::span_bytes(a, b, locks_.stride());
     });
     if (ranges_.regions(Pool::kGeneral).overlaps(s, e) ||
         ranges_.regions(Pool::kReserved).overlaps(s, e)) {
