@@ -51,12 +51,14 @@ struct Setup {
     HeapCounter heap;
     std::unique_ptr<FrameAllocator> alloc = std::make_unique<FrameAllocator>();
 
-    explicit Setup(std::uint64_t frames = kPoolFrames) {
+    /// In heap mode unless `early` (no heap, no per-CPU caches).
+    explicit Setup(std::uint64_t frames = kPoolFrames, bool early = false) {
         const PhysicalMemoryRegion region = free_region(kBaseFrame, frames);
         const Span<const PhysicalMemoryRegion> regions(&region, 1);
         if (!alloc->init(regions, {},
                          hosted_metadata(FrameAllocator::metadata_bytes(regions, {}))) ||
-            !alloc->move_to_heap(HeapHooks{counting_allocate, counting_deallocate, &heap})) {
+            (!early &&
+             !alloc->move_to_heap(HeapHooks{counting_allocate, counting_deallocate, &heap}))) {
             framealloc_panic("bench: set-up failed");
         }
     }
@@ -84,6 +86,11 @@ struct Setup {
 /// The heap-mode allocator the multi-threaded cases share (one per process).
 inline Setup& shared_setup() {
     static Setup s;
+    return s;
+}
+/// The same before any heap exists (early mode: no per-CPU caches).
+inline Setup& shared_early_setup() {
+    static Setup s(kPoolFrames, /*early=*/true);
     return s;
 }
 

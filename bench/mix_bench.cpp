@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <memory>
 #include <optional>
 
 #include "bench_support.hpp"
@@ -50,11 +51,50 @@ class OrderMix {
     std::vector<AllocatedFrames<>> live_;
 };
 
-void BM_OrderMix(benchmark::State& state) {
+// `early`: the allocator before any heap (no per-CPU caches).
+void order_mix(benchmark::State& state, bool early) {
     const auto cpu = static_cast<unsigned>(state.thread_index());
     set_current_cpu(cpu);
     pin_to_core(cpu);
-    std::optional<OrderMix> mix(std::in_place, *shared_setup().alloc, 7 + cpu);
+    Setup& setup = early ? shared_early_setup() : shared_setup();
+    std::optional<OrderMix> mix(std::in_place, *setup.alloc, 7 + cpu);
+    for (int i = 0; i < 10000; ++i) {
+        mix->step();
+    }
+    const OpCounts before = setup.alloc->op_counts();
+    const double t0 = thread_cpu_ns();
+    for (auto _ : state) {
+        mix->step();
+    }
+    const double ns = thread_cpu_ns() - t0;
+    const OpCounts after = setup.alloc->op_counts();
+    // Two operations per step: a free and an allocation.
+    state.counters["ns_per_op"] = benchmark::Counter(
+        ns / (2.0 * static_cast<double>(state.iterations())), benchmark::Counter::kAvgThreads);
+    if (state.thread_index() == 0) {
+        state.counters["meta_bits_per_frame"] = setup.metadata_bits_per_frame();
+        // Of the operations that reached the pool while this thread ran, the
+        // share that took the pool-wide lock (FRAMEALLOC_COUNT_SHARED_OPS).
+        const auto ops = static_cast<double>(after.pool_ops - before.pool_ops);
+        state.counters["shared_lock_pct"] =
+            ops == 0 ? 0.0
+                     : 100.0 * static_cast<double>(after.shared_lock_ops - before.shared_lock_ops) /
+                           ops;
+    }
+    mix.reset();
+    set_current_cpu(0);
+}
+void BM_OrderMix(benchmark::State& state) { order_mix(state, false); }
+
+// The calibration: the same mix with an allocator per thread, so nothing at
+// all is shared. Its 2-thread/1-thread ratio is what this machine gives a
+// perfectly scaling allocator (two virtual CPUs may share a physical core).
+void BM_OrderMixPrivate(benchmark::State& state) {
+    const auto cpu = static_cast<unsigned>(state.thread_index());
+    set_current_cpu(cpu);
+    pin_to_core(cpu);
+    auto setup = std::make_unique<Setup>();
+    std::optional<OrderMix> mix(std::in_place, *setup->alloc, 7 + cpu);
     for (int i = 0; i < 10000; ++i) {
         mix->step();
     }
@@ -63,16 +103,15 @@ void BM_OrderMix(benchmark::State& state) {
         mix->step();
     }
     const double ns = thread_cpu_ns() - t0;
-    // Two operations per step: a free and an allocation.
     state.counters["ns_per_op"] = benchmark::Counter(
         ns / (2.0 * static_cast<double>(state.iterations())), benchmark::Counter::kAvgThreads);
-    if (state.thread_index() == 0) {
-        state.counters["meta_bits_per_frame"] = shared_setup().metadata_bits_per_frame();
-    }
     mix.reset();
     set_current_cpu(0);
 }
+BENCHMARK(BM_OrderMixPrivate)->Threads(1)->Threads(2)->UseRealTime();
+void BM_OrderMixEarly(benchmark::State& state) { order_mix(state, true); }
 BENCHMARK(BM_OrderMix)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_OrderMixEarly)->Threads(1)->Threads(2)->UseRealTime();
 
 // All of a 4 GiB pool, one frame at a time, then every frame back.
 void BM_FillFrameByFrame(benchmark::State& state) {

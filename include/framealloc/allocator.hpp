@@ -707,10 +707,16 @@ class BasicFrameAllocator final : public FrameOwner {
     // pool-wide lock (FRAMEALLOC_COUNT_SHARED_OPS builds only; else nothing).
     void count_op(bool shared) {
         if constexpr (FRAMEALLOC_COUNT_SHARED_OPS != 0) {
+            // Plain increments of this CPU's own line (no locked instruction,
+            // so counting hardly changes what it counts); threads sharing a
+            // CPU number may lose a count.
             auto& slot = cursors_[framealloc_cpu_id() % kMaxCpus];
-            __atomic_fetch_add(&slot.ops, 1, __ATOMIC_RELAXED);
+            const auto bump = [](std::uint64_t& v) {
+                __atomic_store_n(&v, __atomic_load_n(&v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+            };
+            bump(slot.ops);
             if (shared) {
-                __atomic_fetch_add(&slot.shared_ops, 1, __ATOMIC_RELAXED);
+                bump(slot.shared_ops);
             }
         } else {
             (void)shared;

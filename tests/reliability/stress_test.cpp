@@ -72,15 +72,28 @@ class Shadow {
     std::string first_failure_;
 };
 
-std::unique_ptr<Alloc> make_heap_allocator() {
+// How a stress run sets its allocator up.
+struct Mode {
+    bool heap = true;  // heap mode (per-CPU caches) or early mode (tree locks only)
+    // Only the first half of the general memory at init; the main thread adds
+    // the second half in pieces while the workers run (memory hot-plug).
+    bool hotplug = false;
+};
+constexpr std::uint64_t kPieces = 4;
+
+std::unique_ptr<Alloc> make_heap_allocator(Mode mode = {}) {
     auto a = std::make_unique<Alloc>();
-    const PhysicalMemoryRegion free_regions[] = {{frames(kBase, kFrames), MemoryRegionType::kFree}};
+    const std::uint64_t at_init = mode.hotplug ? kFrames / 2 : kFrames;
+    const PhysicalMemoryRegion free_regions[] = {
+        {frames(kBase, at_init), MemoryRegionType::kFree}};
     const PhysicalMemoryRegion reserved[] = {
         {frames(kResBase, kResFrames), MemoryRegionType::kReserved}};
     EXPECT_TRUE(a->init(free_regions, reserved,
                         hosted_metadata(Alloc::metadata_bytes(free_regions, reserved)))
                     .has_value());
-    EXPECT_TRUE(a->move_to_heap(hosted_heap_hooks()).ok());
+    if (mode.heap) {
+        EXPECT_TRUE(a->move_to_heap(hosted_heap_hooks()).ok());
+    }
     return a;
 }
 
@@ -96,8 +109,12 @@ struct Mailbox {
     std::vector<AllocatedFrames<>> items;
 };
 
+// `at_frames`: how much of the general memory allocate-at requests aim at
+// (at an address outside every region, allocate-at makes a reserved region,
+// which must not take the place of memory a hot-plug test adds later).
 void worker(Alloc& a, Shadow& shadow, Mailbox& mailbox, unsigned cpu, unsigned seed,
-            std::chrono::steady_clock::time_point until, std::atomic<std::uint64_t>& ops) {
+            std::chrono::steady_clock::time_point until, std::atomic<std::uint64_t>& ops,
+            std::uint64_t at_frames) {
     set_current_cpu(cpu);
     std::mt19937_64 rng(seed);
     std::vector<Owned> held;
@@ -132,7 +149,7 @@ void worker(Alloc& a, Shadow& shadow, Mailbox& mailbox, unsigned cpu, unsigned s
         } else if (r < 66) {
             give(a.allocate(AllocRequest::frames(1 + rng() % 8).aligned(1ULL << (rng() % 6))));
         } else if (r < 70) {
-            const std::uint64_t f = kBase + rng() % kFrames;
+            const std::uint64_t f = kBase + rng() % at_frames;
             give(a.allocate_frames_at(Frame<>::from_number(f).value().start_address(),
                                       1 + rng() % 4));
         } else if (r < 72) {
@@ -203,8 +220,8 @@ void worker(Alloc& a, Shadow& shadow, Mailbox& mailbox, unsigned cpu, unsigned s
     ops.fetch_add(n);
 }
 
-void run_stress(const std::vector<unsigned>& cpus, double seconds) {
-    auto a = make_heap_allocator();
+void run_stress(const std::vector<unsigned>& cpus, double seconds, Mode mode = {}) {
+    auto a = make_heap_allocator(mode);
     Shadow shadow;
     Mailbox mailbox;
     std::atomic<std::uint64_t> ops{0};
@@ -214,7 +231,20 @@ void run_stress(const std::vector<unsigned>& cpus, double seconds) {
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < cpus.size(); ++t) {
         threads.emplace_back(worker, std::ref(*a), std::ref(shadow), std::ref(mailbox), cpus[t],
-                             static_cast<unsigned>(1234 + t), until, std::ref(ops));
+                             static_cast<unsigned>(1234 + t), until, std::ref(ops),
+                             mode.hotplug ? kFrames / 2 : kFrames);
+    }
+    if (mode.hotplug) {
+        // Each piece brings its own metadata, as a hot-plug driver would.
+        const std::uint64_t piece = kFrames / 2 / kPieces;
+        for (std::uint64_t p = 0; p < kPieces; ++p) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(seconds / (kPieces + 2)));
+            const PhysicalMemoryRegion region(frames(kBase + kFrames / 2 + p * piece, piece),
+                                              MemoryRegionType::kFree);
+            const Status st = a->add_region(
+                region, hosted_metadata(Alloc::metadata_bytes(Span(&region, 1), {})));
+            EXPECT_TRUE(st.ok()) << st.error().message;
+        }
     }
     for (auto& t : threads) {
         t.join();
@@ -239,6 +269,18 @@ void run_stress(const std::vector<unsigned>& cpus, double seconds) {
 
 TEST(Stress, FourThreadsOnDistinctCpuSlotsNeverShareAFrame) {
     run_stress({0, 1, 2, 3}, 2.5);
+}
+
+TEST(Stress, EarlyModeThreadsNeverShareAFrame) {
+    // No heap, so no per-CPU caches: every operation meets the bitmap's
+    // tree locks (or the pool lock) directly.
+    run_stress({0, 1, 2, 3}, 2.0, Mode{.heap = false});
+}
+
+TEST(Stress, RegionsAddedWhileThreadsAllocateAreUsedAndLoseNothing) {
+    // Spans appended to the bitmap's table while other threads read it
+    // without a lock; at the end all of both halves must be free and whole.
+    run_stress({0, 1, 2}, 2.0, Mode{.heap = true, .hotplug = true});
 }
 
 TEST(Stress, ThreadsSharingACpuSlotNeverShareAFrame) {

@@ -280,11 +280,13 @@ class FrameBitmap {
     /// many) and returns what it returns.
     template <typename Lock, typename F>
     decltype(auto) with_trees_of(std::uint64_t s, std::uint64_t e, F&& f);
-    /// Every tree, in lock order; unlock_all() undoes it in reverse.
+    /// Every tree, in lock order; returns how many spans it covered, which
+    /// unlock_all() takes to undo exactly that in reverse (a span added in
+    /// between has locks nobody took).
     template <typename Lock>
-    void lock_all() const;
+    [[nodiscard]] std::uint64_t lock_all() const;
     template <typename Lock>
-    void unlock_all() const;
+    void unlock_all(std::uint64_t spans) const;
 
   private:
     static constexpr std::uint64_t kMaxRangeTrees = 16;

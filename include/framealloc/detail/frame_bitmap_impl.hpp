@@ -368,18 +368,19 @@ inline bool FrameBitmap::trees_of(std::uint64_t s, std::uint64_t e, std::uint64_
 }
 
 template <typename Lock>
-void FrameBitmap::lock_all() const {
+std::uint64_t FrameBitmap::lock_all() const {
     const std::uint64_t n = span_count();
     for (std::uint64_t i = 0; i < n; ++i) {
         for (std::uint64_t j = 0; j < spans_[i].tree_count(); ++j) {
             lock_of<Lock>(spans_[i], j).lock();
         }
     }
+    return n;
 }
 
 template <typename Lock>
-void FrameBitmap::unlock_all() const {
-    for (std::uint64_t i = span_count(); i-- > 0;) {
+void FrameBitmap::unlock_all(std::uint64_t spans) const {
+    for (std::uint64_t i = spans; i-- > 0;) {
         for (std::uint64_t j = spans_[i].tree_count(); j-- > 0;) {
             lock_of<Lock>(spans_[i], j).unlock();
         }
@@ -392,11 +393,11 @@ decltype(auto) FrameBitmap::with_trees_of(std::uint64_t s, std::uint64_t e, F&& 
     std::uint64_t trees[kMaxRangeTrees];
     std::uint64_t n = 0;
     if (!trees_of(s, e, spans, trees, n)) {
-        lock_all<Lock>();
         struct Unlock {
             const FrameBitmap& b;
-            ~Unlock() { b.unlock_all<Lock>(); }
-        } unlock{*this};
+            std::uint64_t spans;
+            ~Unlock() { b.unlock_all<Lock>(spans); }
+        } unlock{*this, lock_all<Lock>()};
         return f();
     }
     for (std::uint64_t k = 0; k < n; ++k) {

@@ -61,13 +61,15 @@ class FrameEngine {
     template <typename Lock>
     class TreesGuard {
       public:
-        explicit TreesGuard(const FrameEngine& e) : bitmap_(e.bitmap_) { bitmap_.lock_all<Lock>(); }
+        explicit TreesGuard(const FrameEngine& e)
+            : bitmap_(e.bitmap_), spans_(bitmap_.lock_all<Lock>()) {}
         TreesGuard(const TreesGuard&) = delete;
         TreesGuard& operator=(const TreesGuard&) = delete;
-        ~TreesGuard() { bitmap_.unlock_all<Lock>(); }
+        ~TreesGuard() { bitmap_.unlock_all<Lock>(spans_); }
 
       private:
         const FrameBitmap& bitmap_;
+        std::uint64_t spans_;
     };
     /// f() with the trees of [s, e] locked.
     template <typename Lock, typename F>
