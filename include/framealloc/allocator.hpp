@@ -96,7 +96,7 @@ class BasicFrameAllocator final : public FrameOwner {
     // ---------------------------------------------------------------- init
 
     /// Bytes of metadata init() needs for these regions (an upper bound):
-    /// about 1.07 bits per usable frame plus a little per region. The general
+    /// about 1.08 bits per usable frame plus a little per region. The general
     /// pool's bookkeeping lives there, fixed for the allocator's life.
     [[nodiscard]] static constexpr std::size_t metadata_bytes(
         Span<const PhysicalMemoryRegion> free_regions,

@@ -194,7 +194,7 @@ TEST(InitMetadata, TooLittleMetadataIsRefusedAndInitCanBeRetried) {
     ASSERT_TRUE(a.init(free, {}, meta));
     EXPECT_EQ(a.stats().general.free_frames, (4ULL << 30) / 4096);
     EXPECT_EQ(a.stats().metadata_bytes, need);
-    // About 1.07 bits per frame, whatever the allocations do later.
+    // About 1.08 bits per frame, whatever the allocations do later.
     EXPECT_LT(static_cast<double>(need) * 8 / static_cast<double>((4ULL << 30) / 4096), 1.15);
     EXPECT_CHECK_OK(a);
 }

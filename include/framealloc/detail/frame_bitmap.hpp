@@ -29,7 +29,7 @@
 // changed after they are published, so the fast paths read the table
 // without a lock.
 //
-// Cost: 64 + 4 bytes per area plus one line per tree, i.e. about 1.07 bits
+// Cost: 64 + 4 bytes per area plus one line per tree, i.e. about 1.08 bits
 // per frame, plus one table entry per span.
 #pragma once
 
