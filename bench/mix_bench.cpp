@@ -77,14 +77,16 @@ void order_mix(benchmark::State& state, bool early) {
         // share that took the pool-wide lock (FRAMEALLOC_COUNT_SHARED_OPS).
         const auto ops = static_cast<double>(after.pool_ops - before.pool_ops);
         state.counters["shared_lock_pct"] =
-            ops == 0 ? 0.0
-                     : 100.0 * static_cast<double>(after.shared_lock_ops - before.shared_lock_ops) /
-                           ops;
+            ops == 0
+                ? 0.0
+                : 100.0 * static_cast<double>(after.shared_lock_ops - before.shared_lock_ops) / ops;
     }
     mix.reset();
     set_current_cpu(0);
 }
-void BM_OrderMix(benchmark::State& state) { order_mix(state, false); }
+void BM_OrderMix(benchmark::State& state) {
+    order_mix(state, false);
+}
 
 // The calibration: the same mix with an allocator per thread, so nothing at
 // all is shared. Its 2-thread/1-thread ratio is what this machine gives a
@@ -109,7 +111,9 @@ void BM_OrderMixPrivate(benchmark::State& state) {
     set_current_cpu(0);
 }
 BENCHMARK(BM_OrderMixPrivate)->Threads(1)->Threads(2)->UseRealTime();
-void BM_OrderMixEarly(benchmark::State& state) { order_mix(state, true); }
+void BM_OrderMixEarly(benchmark::State& state) {
+    order_mix(state, true);
+}
 BENCHMARK(BM_OrderMix)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_OrderMixEarly)->Threads(1)->Threads(2)->UseRealTime();
 

@@ -84,8 +84,7 @@ constexpr std::uint64_t kPieces = 4;
 std::unique_ptr<Alloc> make_heap_allocator(Mode mode = {}) {
     auto a = std::make_unique<Alloc>();
     const std::uint64_t at_init = mode.hotplug ? kFrames / 2 : kFrames;
-    const PhysicalMemoryRegion free_regions[] = {
-        {frames(kBase, at_init), MemoryRegionType::kFree}};
+    const PhysicalMemoryRegion free_regions[] = {{frames(kBase, at_init), MemoryRegionType::kFree}};
     const PhysicalMemoryRegion reserved[] = {
         {frames(kResBase, kResFrames), MemoryRegionType::kReserved}};
     EXPECT_TRUE(a->init(free_regions, reserved,
@@ -241,8 +240,8 @@ void run_stress(const std::vector<unsigned>& cpus, double seconds, Mode mode = {
             std::this_thread::sleep_for(std::chrono::duration<double>(seconds / (kPieces + 2)));
             const PhysicalMemoryRegion region(frames(kBase + kFrames / 2 + p * piece, piece),
                                               MemoryRegionType::kFree);
-            const Status st = a->add_region(
-                region, hosted_metadata(Alloc::metadata_bytes(Span(&region, 1), {})));
+            const Status st =
+                a->add_region(region, hosted_metadata(Alloc::metadata_bytes(Span(&region, 1), {})));
             EXPECT_TRUE(st.ok()) << st.error().message;
         }
     }

@@ -267,7 +267,10 @@ std::uint64_t FrameBitmap::allocate_fast(BitmapCursor& cursor, const Constraint&
     if (i >= n || j >= spans_[i].tree_count()) {
         // A CPU's first fast allocation: CPUs start far apart (CPU 0 at the
         // lowest tree), so they do not meet in one tree's lock.
-        std::uint64_t k = cpu == 0 ? 0 : (static_cast<std::uint64_t>(cpu) * 0x9E3779B9ULL) % total;
+        // The fraction cpu x golden ratio, scaled to the trees, spreads any
+        // number of CPUs evenly (CPU 0 gets fraction 0, the lowest tree).
+        const std::uint64_t fraction = (std::uint64_t{cpu} * 0x9E3779B97F4A7C15ULL) >> 32;
+        std::uint64_t k = (fraction * total) >> 32;
         for (i = 0; i < n && k >= spans_[i].tree_count(); ++i) {
             k -= spans_[i].tree_count();
         }
