@@ -4,10 +4,16 @@
 // transmitter is the simple and correct choice.
 #include "console.hpp"
 
+#include "irq_lock.hpp"
 #include "platform.hpp"
 
 namespace kernel {
 namespace {
+
+// Keeps the lines of different CPUs apart. kpanic waits only a bounded time
+// for it: a panic must reach the log even if the holder is stuck.
+constinit IrqSpinLock console_lock;
+constexpr unsigned kPanicLockAttempts = 1u << 22;
 
 // One conversion's formatting options.
 struct FieldSpec {
@@ -163,11 +169,15 @@ void kvprintf(const char* format, va_list args) {
 void kprintf(const char* format, ...) {
     va_list args;
     va_start(args, format);
+    console_lock.lock();
     kvprintf(format, args);
+    console_lock.unlock();
     va_end(args);
 }
 
 void kpanic(const char* format, ...) {
+    for (unsigned i = 0; i < kPanicLockAttempts && !console_lock.try_lock(); ++i) {
+    }
     console_write("framealloc-kernel: PANIC: ");
     va_list args;
     va_start(args, format);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "console.hpp"
+#include "cpu_local.hpp"
 #include "x86.hpp"
 
 extern "C" const std::uint64_t trap_stub_table[32];
@@ -72,6 +73,9 @@ const char* exception_name(std::uint64_t vector) {
 }  // namespace
 
 void traps_init() {
+    // The boot CPU's record; from here on this_cpu() reads it through GS.
+    cpu_local_install(cpu_local(0));
+
     for (unsigned vector = 0; vector < 32; ++vector) {
         std::uint64_t handler = trap_stub_table[vector];
         idt[vector] = IdtGate{static_cast<std::uint16_t>(handler),
