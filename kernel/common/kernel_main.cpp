@@ -17,9 +17,16 @@ void print_dump_line(const char* line) {
 
 }  // namespace
 
-void run_kernel(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes) {
-    memory_init(regions, image_start, image_bytes);
-    const SelftestSummary summary = run_selftest();
+void run_kernel(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes,
+                const BootExtras& extras) {
+    memory_init(regions, image_start, image_bytes, extras.after_allocator_init);
+    SelftestSummary summary = run_selftest();
+    if (extras.after_selftest != nullptr) {
+        extras.after_selftest();
+        const framealloc::FrameStats st = frame_allocator().stats();
+        summary.free_frames = st.general.free_frames;
+        summary.total_frames = st.general.total_frames;
+    }
     frame_allocator().dump(print_dump_line);
     kprintf(
         "framealloc-kernel: selftest passed: %lu allocations, %lu frames verified, "

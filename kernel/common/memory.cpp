@@ -171,7 +171,8 @@ void reserve_range(BootRegions& regions, std::uint64_t base, std::uint64_t lengt
     check_status(regions.add(region), what);
 }
 
-void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes) {
+void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes,
+                 void (*after_init)()) {
     // 1. The firmware map, already parsed by the boot path with framealloc's
     // own parser, and what its loader or firmware still uses.
     facts.ram_base = ~std::uint64_t{0};
@@ -215,6 +216,9 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
                  facts.kernel_image_frames),
              "claiming the kernel image")
             .into_mapped());
+    if (after_init != nullptr) {
+        after_init();
+    }
     print_allocator_state("after init");
 
     // 4. Translation tables from allocated frames, covering all RAM.
@@ -252,6 +256,14 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
 
 const MemoryFacts& memory_facts() {
     return facts;
+}
+
+void* heap_allocate_shared(std::size_t bytes, std::size_t align) {
+    return heap_allocate(nullptr, bytes, align);
+}
+
+void heap_deallocate_shared(void* memory, std::size_t bytes, std::size_t align) {
+    heap_deallocate(nullptr, memory, bytes, align);
 }
 
 Heap& kernel_heap() {
