@@ -14,9 +14,13 @@ struct Options {
     bool timer = false;
     std::uint32_t timer_hz = 10000;
     /// Operations per CPU.
-    unsigned operations = 1500;
-    /// Nested interrupt-time calls required (timer on only).
+    unsigned operations = 4000;
+    /// Nested interrupt-time calls required (timer on only). How many timer
+    /// interrupts a CPU sees depends on how often QEMU's main loop gets the
+    /// host CPU, so with the timer on the CPUs keep going, 200 operations at
+    /// a time, until the total is reached or `max_seconds` have passed.
     std::uint64_t min_nested_calls = 1000;
+    unsigned max_seconds = 20;
 };
 
 /// Starts every CPU (smp::start_all_cpus), runs the test on all of them,
