@@ -38,6 +38,7 @@ constexpr std::size_t kHugePerCpu = 2;
 constexpr std::size_t kQueueEntries = 64;
 constexpr std::uint64_t kMaxRun = 16;
 constexpr unsigned kExtraOperations = 200;
+constexpr unsigned kWatchdogGraceSeconds = 15;
 // Words checked per frame: one in 8 for 4 KiB allocations (every frame is
 // still covered, and the CPUs spend more of their time inside framealloc),
 // one in 64 for 2 MiB frames.
@@ -112,6 +113,8 @@ struct Shared {
     std::atomic<bool> timer_work{false};
     std::uint64_t busy_address = 0;
     std::uint64_t deadline_tsc = 0;
+    // Past this, a CPU waiting for the others reports a hang instead of waiting on.
+    std::uint64_t watchdog_tsc = 0;
 };
 
 Shared* shared = nullptr;
@@ -160,6 +163,12 @@ class Worker {
             const bool all_done = shared->finished_ops.load(std::memory_order_acquire) == cpus;
             if (!receive() && all_done) {
                 break;
+            }
+            if (read_tsc() > shared->watchdog_tsc) {
+                kpanic(
+                    "smp selftest: cpu %u: watchdog: %u of %u CPUs finished their operations; "
+                    "a CPU is hung",
+                    cpu_, shared->finished_ops.load(std::memory_order_acquire), cpus);
             }
         }
         for (std::size_t i = 0; i < kSlotsPerCpu; ++i) {
@@ -504,6 +513,7 @@ void run(const Options& options) {
     }
     const std::uint64_t start_tsc = read_tsc();
     shared->deadline_tsc = start_tsc + lapic::tsc_hz() * options.max_seconds;
+    shared->watchdog_tsc = shared->deadline_tsc + lapic::tsc_hz() * kWatchdogGraceSeconds;
     smp::run_on_all_cpus(cpu_job, nullptr);
     const std::uint64_t elapsed_tsc = read_tsc() - start_tsc;
     shared->timer_work.store(false, std::memory_order_release);
@@ -565,10 +575,11 @@ void run(const Options& options) {
     kprintf(
         "framealloc-kernel: smp selftest passed: %u CPUs, %lu allocations, %lu cross-CPU "
         "frees, %lu timer interrupts, %lu nested interrupt-time calls, %lu ms; check() "
-        "passed, every frame back (general free %lu = %lu before - %lu heap growth)\n",
+        "passed, every frame back (general free %lu = %lu before - %lu heap growth; %lu of "
+        "them in per-CPU caches)\n",
         cpus, total_allocations, total_cross, total_ticks, total_nested,
         lapic::tsc_hz() == 0 ? 0 : elapsed_tsc * 1000 / lapic::tsc_hz(), after.general.free_frames,
-        before.general.free_frames, heap_growth);
+        before.general.free_frames, heap_growth, after.cached_frames);
 }
 
 }  // namespace kernel::smp_test
@@ -580,8 +591,8 @@ extern "C" void timer_interrupt() {
     ++cpu->timer_ticks;
     if (cpu->locks_held != 0) {
         kpanic(
-            "cpu %u: timer interrupt arrived while this CPU held %u interrupt-masking lock(s): "
-            "the lock does not mask interrupts",
+            "cpu %u: timer interrupt arrived while this CPU held %u lock(s) that should mask "
+            "interrupts: nested-interrupt check failed, the lock does not mask interrupts",
             cpu->index, cpu->locks_held);
     }
     if (smp_test::shared != nullptr &&
