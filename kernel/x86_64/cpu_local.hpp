@@ -27,6 +27,7 @@ struct CpuLocal {
     std::uint64_t irq_allocations = 0;
     std::uint64_t irq_huge = 0;
     std::uint64_t irq_busy_rejected = 0;
+    std::uint64_t irq_capacity_exhausted = 0;
     std::uint64_t irq_failures = 0;
     /// This CPU's GDT: null, 64-bit code, data.
     std::uint64_t gdt[3] = {};

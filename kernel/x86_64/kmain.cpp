@@ -41,14 +41,20 @@ smp_test::Options smp_options;
 //   framealloc.smp-timer         LAPIC timer on every CPU, its handler allocating
 //   framealloc.inject=broken-lock  framealloc's lock stops masking interrupts
 //                                (implies the timer); the run must fail
+//   framealloc.inject=broken-lock-unchecked  the same without the handler's
+//                                lock check: the lock's self-deadlock check must fire
 void read_smp_options(const char* command_line) {
     smp_options.timer = command_line_has(command_line, "framealloc.smp-timer");
-    if (command_line_has(command_line, "framealloc.inject=broken-lock")) {
+    const bool unchecked =
+        command_line_has(command_line, "framealloc.inject=broken-lock-unchecked");
+    if (unchecked || command_line_has(command_line, "framealloc.inject=broken-lock")) {
         kprintf(
             "framealloc-kernel: broken lock injected: framealloc's lock will not mask "
-            "interrupts\n");
+            "interrupts%s\n",
+            unchecked ? "; the timer handler's lock check is off" : "");
         detail::g_broken_framealloc_lock = true;
         smp_options.timer = true;
+        smp_options.skip_lock_check = unchecked;
     }
 }
 

@@ -384,12 +384,24 @@ class Worker {
 // allocated, written, read back and freed; every 64th tick a 2 MiB frame;
 // every 16th an allocate_frames_at of the kernel image, which is always in
 // use and must fail cleanly with "address in use".
+// A failed interrupt-time allocation. The contract allows one answer besides
+// success: kCapacityExhausted when the interrupted code was itself growing
+// framealloc's node storage. Anything else fails the run on the spot.
+void handler_failed(CpuLocal& cpu, ErrorKind kind, const char* what) {
+    if (kind == ErrorKind::kCapacityExhausted) {
+        ++cpu.irq_capacity_exhausted;
+        return;
+    }
+    ++cpu.irq_failures;
+    kpanic("cpu %u: %s in the timer handler failed: %s", cpu.index, what, kind_name(kind));
+}
+
 void handler_work(CpuLocal& cpu) {
     const std::uint64_t tick = cpu.timer_ticks;
     {
         auto frames = frame_allocator().allocate_frames(1);
         if (!frames) {
-            ++cpu.irq_failures;
+            handler_failed(cpu, frames.kind(), "allocate_frames(1)");
         } else {
             const std::uint64_t address = frames.value().start_address().value();
             auto* word = reinterpret_cast<volatile std::uint64_t*>(address);
@@ -404,7 +416,7 @@ void handler_work(CpuLocal& cpu) {
     if (tick % 64 == 0) {
         auto huge = frame_allocator().allocate_huge<Page2M>();
         if (!huge) {
-            ++cpu.irq_failures;
+            handler_failed(cpu, huge.kind(), "allocate_huge<Page2M>");
         } else {
             *reinterpret_cast<volatile std::uint64_t*>(huge.value().start_address().value() +
                                                        Page2M::kBytes - 8) = tick;
@@ -550,9 +562,9 @@ void run(const Options& options) {
             kprintf(
                 "framealloc-kernel: cpu %u: %lu timer interrupts, %lu of them nested in "
                 "framealloc calls; handler: %lu frame allocations, %lu 2 MiB, %lu busy "
-                "allocate_frames_at rejected, %lu failures\n",
+                "allocate_frames_at rejected, %lu capacity exhausted (allowed), %lu failures\n",
                 i, cpu.timer_ticks, cpu.nested_calls, cpu.irq_allocations, cpu.irq_huge,
-                cpu.irq_busy_rejected, cpu.irq_failures);
+                cpu.irq_busy_rejected, cpu.irq_capacity_exhausted, cpu.irq_failures);
             if (cpu.irq_failures != 0) {
                 kpanic("smp selftest: cpu %u: %lu interrupt-time allocations failed", i,
                        cpu.irq_failures);
@@ -589,7 +601,8 @@ extern "C" void timer_interrupt() {
     using namespace kernel;
     CpuLocal* cpu = this_cpu();
     ++cpu->timer_ticks;
-    if (cpu->locks_held != 0) {
+    const bool check = smp_test::shared == nullptr || !smp_test::shared->options.skip_lock_check;
+    if (cpu->locks_held != 0 && check) {
         kpanic(
             "cpu %u: timer interrupt arrived while this CPU held %u lock(s) that should mask "
             "interrupts: nested-interrupt check failed, the lock does not mask interrupts",
