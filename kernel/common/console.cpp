@@ -1,7 +1,7 @@
 // The kernel's printf, on top of the port's debug UART (platform.hpp). Polled,
-// unbuffered output: the kernel runs with interrupts off on one CPU, and every
-// byte must be in QEMU's log before the kernel exits, so waiting for the
-// transmitter is the simple and correct choice.
+// unbuffered output: every byte must be in QEMU's log before the kernel
+// exits, so waiting for the transmitter is the simple and correct choice. One
+// interrupt-masking lock keeps the lines of different CPUs apart.
 #include "console.hpp"
 
 #include "irq_lock.hpp"

@@ -4,7 +4,7 @@
 // moved onto that heap. Each boot path (Multiboot, UEFI, device tree) parses
 // its firmware's map into BootRegions with framealloc::memmap, adds what its
 // firmware or loader still uses as reserved regions, and hands over here. After memory_init()
-// returns, framealloc's default allocator is in heap mode and the kernel heap grows on demand by
+// returns, the kernel's frame allocator is in heap mode and the kernel heap grows on demand by
 // taking frames from it.
 #pragma once
 
@@ -61,7 +61,9 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
 
 [[nodiscard]] const MemoryFacts& memory_facts();
 
-/// The kernel heap, backed by frames from framealloc.
+/// The kernel heap, backed by frames from framealloc. Direct use takes no
+/// lock: only while a single CPU runs with interrupts off (the single-CPU
+/// self-test, checks with the other CPUs parked).
 [[nodiscard]] Heap& kernel_heap();
 
 /// The kernel heap for code that may run on any CPU: allocate/deallocate under

@@ -13,11 +13,8 @@
 #include "memory.hpp"
 #include "selftest_support.hpp"
 #include "smp.hpp"
-#include "traps.hpp"
+#include "smp_irq.hpp"
 #include "x86.hpp"
-
-extern "C" void timer_interrupt_stub();
-extern "C" void spurious_interrupt_stub();
 
 namespace kernel::smp_test {
 namespace {
@@ -32,7 +29,6 @@ using selftest::kind_name;
 using selftest::Random;
 using selftest::verify;
 
-constexpr std::uint8_t kTimerVector = 0x40;
 constexpr std::size_t kSlotsPerCpu = 48;
 constexpr std::size_t kHugePerCpu = 2;
 constexpr std::size_t kQueueEntries = 64;
@@ -110,8 +106,6 @@ struct Shared {
     std::size_t queue_head = 0;
     std::size_t queue_count = 0;
     std::atomic<unsigned> finished_ops{0};
-    std::atomic<bool> timer_work{false};
-    std::uint64_t busy_address = 0;
     std::uint64_t deadline_tsc = 0;
     // Past this, a CPU waiting for the others reports a hang instead of waiting on.
     std::uint64_t watchdog_tsc = 0;
@@ -384,62 +378,6 @@ class Worker {
 // allocated, written, read back and freed; every 64th tick a 2 MiB frame;
 // every 16th an allocate_frames_at of the kernel image, which is always in
 // use and must fail cleanly with "address in use".
-// A failed interrupt-time allocation. The contract allows one answer besides
-// success: kCapacityExhausted when the interrupted code was itself growing
-// framealloc's node storage. Anything else fails the run on the spot.
-void handler_failed(CpuLocal& cpu, ErrorKind kind, const char* what) {
-    if (kind == ErrorKind::kCapacityExhausted) {
-        ++cpu.irq_capacity_exhausted;
-        return;
-    }
-    ++cpu.irq_failures;
-    kpanic("cpu %u: %s in the timer handler failed: %s", cpu.index, what, kind_name(kind));
-}
-
-void handler_work(CpuLocal& cpu) {
-    const std::uint64_t tick = cpu.timer_ticks;
-    {
-        auto frames = frame_allocator().allocate_frames(1);
-        if (!frames) {
-            handler_failed(cpu, frames.kind(), "allocate_frames(1)");
-        } else {
-            const std::uint64_t address = frames.value().start_address().value();
-            auto* word = reinterpret_cast<volatile std::uint64_t*>(address);
-            *word = selftest::pattern_word(address, tick);
-            if (*word != selftest::pattern_word(address, tick)) {
-                kpanic("cpu %u: interrupt-time frame 0x%lx does not hold what was written",
-                       cpu.index, address);
-            }
-            ++cpu.irq_allocations;
-        }
-    }
-    if (tick % 64 == 0) {
-        auto huge = frame_allocator().allocate_huge<Page2M>();
-        if (!huge) {
-            handler_failed(cpu, huge.kind(), "allocate_huge<Page2M>");
-        } else {
-            *reinterpret_cast<volatile std::uint64_t*>(huge.value().start_address().value() +
-                                                       Page2M::kBytes - 8) = tick;
-            ++cpu.irq_huge;
-        }
-    }
-    if (tick % 16 == 0) {
-        auto busy = frame_allocator().allocate_frames_at(
-            PhysicalAddress::new_canonical(shared->busy_address), 1);
-        if (busy) {
-            kpanic(
-                "cpu %u: allocate_frames_at(0x%lx) of the kernel image succeeded in the "
-                "timer handler",
-                cpu.index, shared->busy_address);
-        }
-        if (busy.kind() != ErrorKind::kAddressInUse) {
-            kpanic("cpu %u: allocate_frames_at of a busy address in the timer handler: %s",
-                   cpu.index, kind_name(busy.kind()));
-        }
-        ++cpu.irq_busy_rejected;
-    }
-}
-
 namespace {
 
 // The CPUs' nested-call counts as they stand; each is written only by its
@@ -454,8 +392,7 @@ std::uint64_t nested_so_far() {
 
 void cpu_job(unsigned cpu, void*) {
     if (shared->options.timer) {
-        lapic::timer_start(kTimerVector, shared->options.timer_hz);
-        asm volatile("sti" : : : "memory");
+        smp_irq::start_on_this_cpu(shared->options.timer_hz);
     }
     Worker worker(cpu, shared->cpus[cpu]);
     worker.run(shared->options.operations);
@@ -468,8 +405,7 @@ void cpu_job(unsigned cpu, void*) {
     shared->finished_ops.fetch_add(1, std::memory_order_acq_rel);
     worker.finish(smp::cpu_count());
     if (shared->options.timer) {
-        asm volatile("cli" : : : "memory");
-        lapic::timer_stop();
+        smp_irq::stop_on_this_cpu();
     }
 }
 
@@ -506,7 +442,6 @@ void run(const Options& options) {
     shared->options = options;
     shared->cpus = states;
     shared->queue = queue;
-    shared->busy_address = memory_facts().kernel_image_start;
     for (unsigned i = 0; i < cpus; ++i) {
         new (&states[i]) CpuState();
     }
@@ -519,16 +454,15 @@ void run(const Options& options) {
     const std::uint64_t heap_before = heap_frames_taken();
 
     if (options.timer) {
-        traps_set_interrupt(kTimerVector, timer_interrupt_stub);
-        traps_set_interrupt(lapic::kSpuriousVector, spurious_interrupt_stub);
-        shared->timer_work.store(true, std::memory_order_release);
+        smp_irq::install(memory_facts().kernel_image_start, !options.skip_lock_check);
+        smp_irq::set_work(true);
     }
     const std::uint64_t start_tsc = read_tsc();
     shared->deadline_tsc = start_tsc + lapic::tsc_hz() * options.max_seconds;
     shared->watchdog_tsc = shared->deadline_tsc + lapic::tsc_hz() * kWatchdogGraceSeconds;
     smp::run_on_all_cpus(cpu_job, nullptr);
     const std::uint64_t elapsed_tsc = read_tsc() - start_tsc;
-    shared->timer_work.store(false, std::memory_order_release);
+    smp_irq::set_work(false);
     smp::park_aps();
 
     check_everything("after the concurrent test, APs parked");
@@ -595,27 +529,3 @@ void run(const Options& options) {
 }
 
 }  // namespace kernel::smp_test
-
-// The local APIC timer. Interrupt gates mask IF, so nothing nests inside it.
-extern "C" void timer_interrupt() {
-    using namespace kernel;
-    CpuLocal* cpu = this_cpu();
-    ++cpu->timer_ticks;
-    const bool check = smp_test::shared == nullptr || !smp_test::shared->options.skip_lock_check;
-    if (cpu->locks_held != 0 && check) {
-        kpanic(
-            "cpu %u: timer interrupt arrived while this CPU held %u lock(s) that should mask "
-            "interrupts: nested-interrupt check failed, the lock does not mask interrupts",
-            cpu->index, cpu->locks_held);
-    }
-    if (smp_test::shared != nullptr &&
-        smp_test::shared->timer_work.load(std::memory_order_acquire)) {
-        if (cpu->framealloc_depth != 0) {
-            // This CPU's own framealloc call is interrupted. Other CPUs read
-            // the count while the test runs (nested_so_far).
-            __atomic_store_n(&cpu->nested_calls, cpu->nested_calls + 1, __ATOMIC_RELAXED);
-        }
-        smp_test::handler_work(*cpu);
-    }
-    lapic::eoi();
-}
