@@ -8,15 +8,17 @@
 #include <atomic>
 #include <cstdint>
 
+#include "framealloc/config.hpp"
+
 namespace kernel {
 
-class IrqSpinLock {
+class FRAMEALLOC_CAPABILITY("mutex") IrqSpinLock {
   public:
     constexpr IrqSpinLock() = default;
     IrqSpinLock(const IrqSpinLock&) = delete;
     IrqSpinLock& operator=(const IrqSpinLock&) = delete;
 
-    void lock() {
+    void lock() FRAMEALLOC_ACQUIRE() {
         std::uint64_t daif;
         asm volatile("mrs %0, daif; msr daifset, #2" : "=r"(daif) : : "memory");
         while (held_.exchange(true, std::memory_order_acquire)) {
@@ -26,7 +28,7 @@ class IrqSpinLock {
         }
         daif_ = daif;
     }
-    [[nodiscard]] bool try_lock() {
+    [[nodiscard]] bool try_lock() FRAMEALLOC_TRY_ACQUIRE(true) {
         std::uint64_t daif;
         asm volatile("mrs %0, daif; msr daifset, #2" : "=r"(daif) : : "memory");
         if (held_.load(std::memory_order_relaxed) ||
@@ -37,7 +39,7 @@ class IrqSpinLock {
         daif_ = daif;
         return true;
     }
-    void unlock() {
+    void unlock() FRAMEALLOC_RELEASE() {
         const std::uint64_t daif = daif_;
         held_.store(false, std::memory_order_release);
         asm volatile("msr daif, %0" : : "r"(daif) : "memory");
@@ -52,15 +54,16 @@ using FrameallocLock = IrqSpinLock;
 
 /// One CPU: the heap's re-entry (framealloc's heap hook inside a heap grow)
 /// is always the holder coming back, so a depth count is the whole lock.
-class RecursiveIrqLock {
+class FRAMEALLOC_CAPABILITY("mutex") RecursiveIrqLock {
   public:
     constexpr RecursiveIrqLock() = default;
-    void lock() {
+    // The analysis cannot follow a conditional acquire; callers see a plain lock.
+    void lock() FRAMEALLOC_ACQUIRE() FRAMEALLOC_NO_TSA {
         if (depth_++ == 0) {
             lock_.lock();
         }
     }
-    void unlock() {
+    void unlock() FRAMEALLOC_RELEASE() FRAMEALLOC_NO_TSA {
         if (--depth_ == 0) {
             lock_.unlock();
         }

@@ -4,6 +4,7 @@
 // interrupt-masking lock keeps the lines of different CPUs apart.
 #include "console.hpp"
 
+#include "framealloc/config.hpp"
 #include "irq_lock.hpp"
 #include "platform.hpp"
 
@@ -175,7 +176,8 @@ void kprintf(const char* format, ...) {
     va_end(args);
 }
 
-void kpanic(const char* format, ...) {
+// Takes the console lock if it can get it, and never gives it back: the run ends here.
+FRAMEALLOC_NO_TSA void kpanic(const char* format, ...) {
     for (unsigned i = 0; i < kPanicLockAttempts && !console_lock.try_lock(); ++i) {
     }
     console_write("framealloc-kernel: PANIC: ");

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "cpu_local.hpp"
+#include "framealloc/config.hpp"
 
 namespace kernel {
 
@@ -48,13 +49,13 @@ inline void restore_interrupts(std::uint64_t flags) {
 }
 
 template <bool kBreakable>
-class BasicIrqSpinLock {
+class FRAMEALLOC_CAPABILITY("mutex") BasicIrqSpinLock {
   public:
     constexpr BasicIrqSpinLock() = default;
     BasicIrqSpinLock(const BasicIrqSpinLock&) = delete;
     BasicIrqSpinLock& operator=(const BasicIrqSpinLock&) = delete;
 
-    void lock() {
+    void lock() FRAMEALLOC_ACQUIRE() {
         const std::uint64_t flags = enter();
         CpuLocal* me = this_cpu();
         while (held_.exchange(true, std::memory_order_acquire)) {
@@ -68,7 +69,7 @@ class BasicIrqSpinLock {
         acquired(me, flags);
     }
 
-    [[nodiscard]] bool try_lock() {
+    [[nodiscard]] bool try_lock() FRAMEALLOC_TRY_ACQUIRE(true) {
         const std::uint64_t flags = enter();
         if (held_.load(std::memory_order_relaxed) ||
             held_.exchange(true, std::memory_order_acquire)) {
@@ -79,7 +80,7 @@ class BasicIrqSpinLock {
         return true;
     }
 
-    void unlock() {
+    void unlock() FRAMEALLOC_RELEASE() {
         const std::uint64_t flags = flags_;
         CpuLocal* me = owner_.load(std::memory_order_relaxed);
         --me->locks_held;
@@ -118,10 +119,11 @@ using FrameallocLock = BasicIrqSpinLock<true>;
 
 /// An IrqSpinLock the holding CPU may take again (the heap: framealloc's
 /// heap hook can run inside a heap grow on the same CPU).
-class RecursiveIrqLock {
+class FRAMEALLOC_CAPABILITY("mutex") RecursiveIrqLock {
   public:
     constexpr RecursiveIrqLock() = default;
-    void lock() {
+    // The analysis cannot follow a conditional acquire; callers see a plain lock.
+    void lock() FRAMEALLOC_ACQUIRE() FRAMEALLOC_NO_TSA {
         if (lock_.held_here()) {
             ++depth_;
             return;
@@ -129,7 +131,7 @@ class RecursiveIrqLock {
         lock_.lock();
         depth_ = 1;
     }
-    void unlock() {
+    void unlock() FRAMEALLOC_RELEASE() FRAMEALLOC_NO_TSA {
         if (--depth_ == 0) {
             lock_.unlock();
         }

@@ -247,6 +247,11 @@ unsigned start_all_cpus() {
         if (cpus.apic_ids[i] == bsp.apic_id) {
             continue;
         }
+        if (cpus.apic_ids[i] > 0xfe) {  // xAPIC IPIs address 8-bit ids; 0xff is broadcast
+            kprintf("framealloc-kernel: smp: APIC id %u needs x2APIC mode, left off\n",
+                    cpus.apic_ids[i]);
+            continue;
+        }
         if (online == kMaxCpus) {
             kprintf("framealloc-kernel: smp: more than %u CPUs, the rest stay off\n", kMaxCpus);
             break;

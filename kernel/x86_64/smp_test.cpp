@@ -103,8 +103,8 @@ struct Shared {
     CpuState* cpus = nullptr;
     Handoff* queue = nullptr;
     IrqSpinLock queue_lock;
-    std::size_t queue_head = 0;
-    std::size_t queue_count = 0;
+    std::size_t queue_head FRAMEALLOC_GUARDED_BY(queue_lock) = 0;
+    std::size_t queue_count FRAMEALLOC_GUARDED_BY(queue_lock) = 0;
     std::atomic<unsigned> finished_ops{0};
     std::uint64_t deadline_tsc = 0;
     // Past this, a CPU waiting for the others reports a hang instead of waiting on.
