@@ -38,6 +38,11 @@ void exit(ExitCode code) {
     arm64::semihosting_exit(code == ExitCode::kSuccess ? kQemuStatusSuccess : kQemuStatusFailure);
 }
 
+// The AArch64 kernel runs on the boot CPU only.
+unsigned cpu_index() {
+    return 0;
+}
+
 const DeviceFrame* device_frames(std::size_t* count) {
     *count = sizeof(kDevices) / sizeof(kDevices[0]);
     return kDevices;

@@ -1,13 +1,20 @@
 // The kernel's printf, on top of the port's debug UART (platform.hpp). Polled,
-// unbuffered output: the kernel runs with interrupts off on one CPU, and every
-// byte must be in QEMU's log before the kernel exits, so waiting for the
-// transmitter is the simple and correct choice.
+// unbuffered output: every byte must be in QEMU's log before the kernel
+// exits, so waiting for the transmitter is the simple and correct choice. One
+// interrupt-masking lock keeps the lines of different CPUs apart.
 #include "console.hpp"
 
+#include "framealloc/config.hpp"
+#include "irq_lock.hpp"
 #include "platform.hpp"
 
 namespace kernel {
 namespace {
+
+// Keeps the lines of different CPUs apart. kpanic waits only a bounded time
+// for it: a panic must reach the log even if the holder is stuck.
+constinit IrqSpinLock console_lock;
+constexpr unsigned kPanicLockAttempts = 1u << 22;
 
 // One conversion's formatting options.
 struct FieldSpec {
@@ -163,11 +170,16 @@ void kvprintf(const char* format, va_list args) {
 void kprintf(const char* format, ...) {
     va_list args;
     va_start(args, format);
+    console_lock.lock();
     kvprintf(format, args);
+    console_lock.unlock();
     va_end(args);
 }
 
-void kpanic(const char* format, ...) {
+// Takes the console lock if it can get it, and never gives it back: the run ends here.
+FRAMEALLOC_NO_TSA void kpanic(const char* format, ...) {
+    for (unsigned i = 0; i < kPanicLockAttempts && !console_lock.try_lock(); ++i) {
+    }
     console_write("framealloc-kernel: PANIC: ");
     va_list args;
     va_start(args, format);

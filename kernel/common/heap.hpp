@@ -3,9 +3,10 @@
 // physical address is also its pointer). It exists to prove framealloc's heap
 // hand-over: the allocator starts on its fixed early storage, then moves its
 // bookkeeping onto this heap, and this heap in turn grows by asking the same
-// allocator for frames from inside its own allocate path. The kernel runs on
-// one CPU with interrupts off, so the heap has no lock; it does have to be
-// re-entrant across a grow, which is why it grows before it runs dry.
+// allocator for frames from inside its own allocate path. The heap itself has
+// no lock: memory.cpp serialises every use from framealloc's hooks and from
+// other CPUs with one interrupt-masking lock its holder may re-take. It does
+// have to be re-entrant across a grow, which is why it grows before it runs dry.
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 #include "kernel_main.hpp"
 
 #include "console.hpp"
+#include "frame_allocator.hpp"
 #include "framealloc/framealloc.hpp"
 #include "platform.hpp"
 #include "selftest.hpp"
@@ -16,10 +17,17 @@ void print_dump_line(const char* line) {
 
 }  // namespace
 
-void run_kernel(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes) {
-    memory_init(regions, image_start, image_bytes);
-    const SelftestSummary summary = run_selftest();
-    framealloc::default_frame_allocator().dump(print_dump_line);
+void run_kernel(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes,
+                const BootExtras& extras) {
+    memory_init(regions, image_start, image_bytes, extras.after_allocator_init);
+    SelftestSummary summary = run_selftest();
+    if (extras.after_selftest != nullptr) {
+        extras.after_selftest();
+        const framealloc::FrameStats st = frame_allocator().stats();
+        summary.free_frames = st.general.free_frames;
+        summary.total_frames = st.general.total_frames;
+    }
+    frame_allocator().dump(print_dump_line);
     kprintf(
         "framealloc-kernel: selftest passed: %lu allocations, %lu frames verified, "
         "free=%lu/%lu\n",
@@ -34,7 +42,8 @@ extern "C" void framealloc_panic(const char* message) {
     kernel::kpanic("framealloc: %s", message);
 }
 
-// One CPU, so the per-CPU fast path always uses cache 0.
+// The dense index of the running CPU (0 on the boot CPU and wherever the port
+// runs on one CPU), so each CPU gets its own framealloc cache.
 extern "C" unsigned framealloc_cpu_id() {
-    return 0;
+    return kernel::platform::cpu_index();
 }

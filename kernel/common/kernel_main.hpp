@@ -10,7 +10,16 @@
 
 namespace kernel {
 
+/// Boot-path additions to the shared sequence (the Multiboot kernel's SMP
+/// bring-up and tests). Either hook may be null.
+struct BootExtras {
+    /// Runs right after framealloc's init, before anything else allocates.
+    void (*after_allocator_init)() = nullptr;
+    /// Runs after the single-CPU self-test passed; panics on failure.
+    void (*after_selftest)() = nullptr;
+};
+
 [[noreturn]] void run_kernel(BootRegions& regions, std::uint64_t image_start,
-                             std::uint64_t image_bytes);
+                             std::uint64_t image_bytes, const BootExtras& extras = {});
 
 }  // namespace kernel

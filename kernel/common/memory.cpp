@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "console.hpp"
+#include "frame_allocator.hpp"
 #include "framealloc/framealloc.hpp"
 #include "framealloc/memmap.hpp"
 #include "platform.hpp"
@@ -34,7 +35,13 @@ constexpr std::size_t kHeapLowWater = 16 * 1024;
 constexpr std::size_t kArenaHeaderBytes = 64;
 static_assert(sizeof(framealloc::AllocatedFrames<>) <= kArenaHeaderBytes);
 
+constinit KernelFrameAllocator allocator;
 constinit Heap heap;
+// Every CPU (and, on x86_64, the timer interrupt through framealloc's heap
+// hooks) uses the heap. The holder may come back while it holds the lock: a
+// heap grow asks framealloc for frames, whose deferred action may call the
+// heap hook again on the same CPU.
+constinit RecursiveIrqLock heap_lock;
 constinit MemoryFacts facts;
 std::uint64_t heap_frames = 0;
 constinit HeapGrowthFacts growth;
@@ -68,7 +75,7 @@ void check_status(const framealloc::Status& status, const char* step) {
 }
 
 void print_allocator_state(const char* when) {
-    const framealloc::FrameStats st = framealloc::default_frame_allocator().stats();
+    const framealloc::FrameStats st = frame_allocator().stats();
     kprintf(
         "framealloc-kernel: %s: %s mode, general free %lu/%lu frames in %lu chunks, "
         "reserved %lu frames, nodes %u used + %u reserved of %u\n",
@@ -81,8 +88,7 @@ void print_allocator_state(const char* when) {
 // tables are built (x86_64's boot tables cover 4 GiB; AArch64 builds them
 // with the MMU off), hence below 4 GiB. They go to the page tables for good.
 bool page_table_frame(void*, std::uint64_t* phys) {
-    auto frames =
-        framealloc::default_frame_allocator().allocate(AllocRequest::frames(1).below(kFourGiB));
+    auto frames = frame_allocator().allocate(AllocRequest::frames(1).below(kFourGiB));
     if (!frames) {
         return false;
     }
@@ -96,12 +102,12 @@ bool page_table_frame(void*, std::uint64_t* phys) {
 // Takes `frames` frames from framealloc and gives them to the heap. Memory is
 // identity-mapped, so a frame's physical address is the arena's pointer.
 bool add_heap_arena(std::uint64_t frames) {
-    auto allocation = framealloc::allocate_frames_deferred({}, frames);
+    auto allocation = frame_allocator().allocate_frames_deferred({}, frames);
     if (!allocation) {
         return false;
     }
     framealloc::DeferredAllocation deferred = std::move(allocation.value());
-    if (!framealloc::default_frame_allocator().heap_mode()) {
+    if (!frame_allocator().heap_mode()) {
         ++facts.early_allocations;
     }
     auto* base = reinterpret_cast<char*>(deferred.frames.start_address().value());
@@ -129,6 +135,7 @@ bool grow_heap(void*, std::size_t min_bytes) {
 }
 
 void* heap_allocate(void*, std::size_t bytes, std::size_t align) {
+    framealloc::LockGuard<RecursiveIrqLock> guard(heap_lock);
     ++hook_depth;
     void* memory = heap.allocate(bytes, align);
     --hook_depth;
@@ -136,6 +143,7 @@ void* heap_allocate(void*, std::size_t bytes, std::size_t align) {
 }
 
 void heap_deallocate(void*, void* memory, std::size_t bytes, std::size_t align) {
+    framealloc::LockGuard<RecursiveIrqLock> guard(heap_lock);
     heap.deallocate(memory, bytes, align);
 }
 
@@ -151,6 +159,10 @@ void print_regions(const BootRegions& regions) {
 
 }  // namespace
 
+KernelFrameAllocator& frame_allocator() {
+    return allocator;
+}
+
 void reserve_range(BootRegions& regions, std::uint64_t base, std::uint64_t length,
                    const char* what) {
     auto region = take(
@@ -159,7 +171,8 @@ void reserve_range(BootRegions& regions, std::uint64_t base, std::uint64_t lengt
     check_status(regions.add(region), what);
 }
 
-void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes) {
+void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes,
+                 void (*after_init)()) {
     // 1. The firmware map, already parsed by the boot path with framealloc's
     // own parser, and what its loader or firmware still uses.
     facts.ram_base = ~std::uint64_t{0};
@@ -190,20 +203,22 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
     placement.direct_map_offset = 0;  // identity-mapped
     placement.lowest = PhysicalAddress::new_canonical(0x100000);
     placement.highest = PhysicalAddress::new_canonical((std::uint64_t{4} << 30) - 1);
-    (void)take(framealloc::init_carving_metadata(regions.free_regions(), regions.reserved_regions(),
-                                                 placement),
+    (void)take(frame_allocator().init_carving_metadata(regions.free_regions(),
+                                                       regions.reserved_regions(), placement),
                "framealloc init");
     kprintf(
         "framealloc-kernel: metadata %lu bytes for %lu usable frames, carved from free memory\n",
-        static_cast<unsigned long>(framealloc::default_frame_allocator().stats().metadata_bytes),
-        static_cast<unsigned long>(
-            framealloc::default_frame_allocator().stats().general.total_frames));
+        static_cast<unsigned long>(frame_allocator().stats().metadata_bytes),
+        static_cast<unsigned long>(frame_allocator().stats().general.total_frames));
     new (kernel_image) framealloc::MappedFrames<>(
-        take(
-            framealloc::allocate_frames_at(PhysicalAddress::new_canonical(facts.kernel_image_start),
-                                           facts.kernel_image_frames),
-            "claiming the kernel image")
+        take(frame_allocator().allocate_frames_at(
+                 PhysicalAddress::new_canonical(facts.kernel_image_start),
+                 facts.kernel_image_frames),
+             "claiming the kernel image")
             .into_mapped());
+    if (after_init != nullptr) {
+        after_init();
+    }
     print_allocator_state("after init");
 
     // 4. Translation tables from allocated frames, covering all RAM.
@@ -230,7 +245,7 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
     framealloc::HeapHooks hooks;
     hooks.allocate = heap_allocate;
     hooks.deallocate = heap_deallocate;
-    check_status(framealloc::move_to_heap(hooks), "move_to_heap");
+    check_status(frame_allocator().move_to_heap(hooks), "move_to_heap");
     const HeapStats hs = heap.stats();
     kprintf(
         "framealloc-kernel: moved to heap: heap %zu KiB in %zu arenas (%zu grows), "
@@ -241,6 +256,14 @@ void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t 
 
 const MemoryFacts& memory_facts() {
     return facts;
+}
+
+void* heap_allocate_shared(std::size_t bytes, std::size_t align) {
+    return heap_allocate(nullptr, bytes, align);
+}
+
+void heap_deallocate_shared(void* memory, std::size_t bytes, std::size_t align) {
+    heap_deallocate(nullptr, memory, bytes, align);
 }
 
 Heap& kernel_heap() {

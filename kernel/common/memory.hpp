@@ -4,7 +4,7 @@
 // moved onto that heap. Each boot path (Multiboot, UEFI, device tree) parses
 // its firmware's map into BootRegions with framealloc::memmap, adds what its
 // firmware or loader still uses as reserved regions, and hands over here. After memory_init()
-// returns, framealloc's default allocator is in heap mode and the kernel heap grows on demand by
+// returns, the kernel's frame allocator is in heap mode and the kernel heap grows on demand by
 // taking frames from it.
 #pragma once
 
@@ -54,12 +54,22 @@ struct HeapGrowthFacts {
 /// Runs the whole sequence above on the firmware's regions; the kernel image
 /// [image_start, image_start + image_bytes) is reserved here (and claimed
 /// with allocate_frames_at once framealloc runs). Panics on any error.
-void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes);
+/// `after_init`, if set, runs right after framealloc's init (the kernel image
+/// claimed, nothing else allocated yet).
+void memory_init(BootRegions& regions, std::uint64_t image_start, std::uint64_t image_bytes,
+                 void (*after_init)() = nullptr);
 
 [[nodiscard]] const MemoryFacts& memory_facts();
 
-/// The kernel heap, backed by frames from framealloc.
+/// The kernel heap, backed by frames from framealloc. Direct use takes no
+/// lock: only while a single CPU runs with interrupts off (the single-CPU
+/// self-test, checks with the other CPUs parked).
 [[nodiscard]] Heap& kernel_heap();
+
+/// The kernel heap for code that may run on any CPU: allocate/deallocate under
+/// the heap's interrupt-masking lock.
+[[nodiscard]] void* heap_allocate_shared(std::size_t bytes, std::size_t align);
+void heap_deallocate_shared(void* memory, std::size_t bytes, std::size_t align);
 
 /// Frames the heap has taken from framealloc so far (they are never given
 /// back: the heap does not shrink), so a caller can tell heap growth apart

@@ -27,6 +27,10 @@ void serial_write(char c);
 /// Leaves QEMU with `code`; halts forever where there is no QEMU to leave.
 [[noreturn]] void exit(ExitCode code);
 
+/// Dense index of the running CPU: 0 for the boot CPU, 1..N-1 for the others
+/// in start-up order. Always 0 on a port that runs on one CPU.
+[[nodiscard]] unsigned cpu_index();
+
 /// A device window the self-test allocates by address: it lies in no RAM
 /// region, so framealloc must make a reserved region for it on the spot. The
 /// frame is never read or written.

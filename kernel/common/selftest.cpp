@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "console.hpp"
+#include "frame_allocator.hpp"
 #include "framealloc/framealloc.hpp"
 #include "memory.hpp"
 #include "platform.hpp"
@@ -52,7 +53,7 @@ constexpr unsigned kSparseStride = 64;
 class Selftest {
   public:
     Selftest(Slot<framealloc::Page4K>* slots, Slot<Page2M>* huge)
-        : allocator_(framealloc::default_frame_allocator()), slots_(slots), huge_(huge) {}
+        : allocator_(frame_allocator()), slots_(slots), huge_(huge) {}
 
     void run_mixed();
     void run_device_and_errors();
@@ -80,7 +81,7 @@ class Selftest {
     void op_huge();
     void op_high();
 
-    framealloc::GlobalFrameAllocator& allocator_;
+    KernelFrameAllocator& allocator_;
     Slot<framealloc::Page4K>* slots_;
     Slot<Page2M>* huge_;
     Random random_{0x5eed'f4a1'10c0'2026};
@@ -486,7 +487,7 @@ void Selftest::release_all() {
 }
 
 void check_invariants(const char* when) {
-    auto status = framealloc::default_frame_allocator().check();
+    auto status = frame_allocator().check();
     if (!status) {
         kpanic("selftest: framealloc check() failed %s: %s", when, status.error().message);
     }
@@ -499,7 +500,7 @@ void check_invariants(const char* when) {
 }  // namespace
 
 SelftestSummary run_selftest() {
-    auto& allocator = framealloc::default_frame_allocator();
+    auto& allocator = frame_allocator();
     check_invariants("before the test");
     const framealloc::FrameStats before = allocator.stats();
     const std::uint64_t heap_frames_before = heap_frames_taken();

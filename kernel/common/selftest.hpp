@@ -15,7 +15,7 @@ struct SelftestSummary {
     std::uint64_t total_frames = 0;
 };
 
-/// Runs the test against framealloc's default allocator (already in heap
+/// Runs the test against the kernel's frame allocator (already in heap
 /// mode). Any failure panics; returning means every check passed.
 [[nodiscard]] SelftestSummary run_selftest();
 

@@ -9,9 +9,12 @@
 #include "command_line.hpp"
 #include "console.hpp"
 #include "framealloc/memmap.hpp"
+#include "irq_lock.hpp"
 #include "kernel_main.hpp"
 #include "multiboot.hpp"
 #include "runtime.hpp"
+#include "smp.hpp"
+#include "smp_test.hpp"
 #include "traps.hpp"
 
 extern "C" char __kernel_start[];
@@ -32,6 +35,36 @@ struct ConstructorProbe {
 ConstructorProbe constructor_probe;
 
 BootInfo boot_info;
+smp_test::Options smp_options;
+
+// Options of the multiprocessor test, from the command line:
+//   framealloc.smp-timer         LAPIC timer on every CPU, its handler allocating
+//   framealloc.inject=broken-lock  framealloc's lock stops masking interrupts
+//                                (implies the timer); the run must fail
+//   framealloc.inject=broken-lock-unchecked  the same without the handler's
+//                                lock check: the lock's self-deadlock check must fire
+void read_smp_options(const char* command_line) {
+    smp_options.timer = command_line_has(command_line, "framealloc.smp-timer");
+    const bool unchecked =
+        command_line_has(command_line, "framealloc.inject=broken-lock-unchecked");
+    if (unchecked || command_line_has(command_line, "framealloc.inject=broken-lock")) {
+        kprintf(
+            "framealloc-kernel: broken lock injected: framealloc's lock will not mask "
+            "interrupts%s\n",
+            unchecked ? "; the timer handler's lock check is off" : "");
+        detail::g_broken_framealloc_lock = true;
+        smp_options.timer = true;
+        smp_options.skip_lock_check = unchecked;
+    }
+}
+
+void claim_trampoline() {
+    smp::claim_trampoline(boot_info);
+}
+
+void run_smp_test() {
+    smp_test::run(smp_options);
+}
 
 void print_boot_data(const BootInfo& info) {
     for (std::size_t i = 0; i < info.boot_range_count; ++i) {
@@ -90,6 +123,7 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
     }
     print_boot_data(boot_info);
     inject_failure(boot_info.command_line);
+    read_smp_options(boot_info.command_line);
 
     // The map, parsed by framealloc's own Multiboot1 parser; then what is
     // already in use: the low 1 MiB (BIOS data, EBDA, option ROMs) and
@@ -109,5 +143,9 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
                       boot_info.boot_ranges[i].what);
     }
     const auto image_start = reinterpret_cast<std::uintptr_t>(__kernel_start);
-    run_kernel(regions, image_start, reinterpret_cast<std::uintptr_t>(__kernel_end) - image_start);
+    BootExtras extras;
+    extras.after_allocator_init = claim_trampoline;
+    extras.after_selftest = run_smp_test;
+    run_kernel(regions, image_start, reinterpret_cast<std::uintptr_t>(__kernel_end) - image_start,
+               extras);
 }

@@ -3,6 +3,7 @@
 // as device frames, and four-level page tables (paging.cpp).
 #include "platform.hpp"
 
+#include "cpu_local.hpp"
 #include "paging.hpp"
 #include "x86.hpp"
 
@@ -44,6 +45,10 @@ void serial_write(char c) {
 
 void exit(ExitCode code) {
     qemu_exit(code == ExitCode::kSuccess ? kExitSuccess : kExitFailure);
+}
+
+unsigned cpu_index() {
+    return kernel::cpu_index();
 }
 
 const DeviceFrame* device_frames(std::size_t* count) {

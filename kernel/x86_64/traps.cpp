@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "console.hpp"
+#include "cpu_local.hpp"
 #include "x86.hpp"
 
 extern "C" const std::uint64_t trap_stub_table[32];
@@ -44,7 +45,19 @@ struct [[gnu::packed]] IdtPointer {
 constexpr std::uint16_t kKernelCodeSelector = 0x08;
 constexpr std::uint8_t kInterruptGatePresent = 0x8e;  // P, DPL 0, 64-bit interrupt gate
 
-alignas(16) IdtGate idt[32];
+// Vectors 0-31 are the CPU exceptions; smp.cpp adds the APIC timer and the
+// spurious vector. One IDT, shared by every CPU.
+alignas(16) IdtGate idt[256];
+
+IdtGate gate(std::uint64_t handler) {
+    return IdtGate{static_cast<std::uint16_t>(handler),
+                   kKernelCodeSelector,
+                   0,
+                   kInterruptGatePresent,
+                   static_cast<std::uint16_t>(handler >> 16),
+                   static_cast<std::uint32_t>(handler >> 32),
+                   0};
+}
 
 const char* exception_name(std::uint64_t vector) {
     switch (vector) {
@@ -72,18 +85,22 @@ const char* exception_name(std::uint64_t vector) {
 }  // namespace
 
 void traps_init() {
+    // The boot CPU's record; from here on this_cpu() reads it through GS.
+    cpu_local_install(cpu_local(0));
+
     for (unsigned vector = 0; vector < 32; ++vector) {
-        std::uint64_t handler = trap_stub_table[vector];
-        idt[vector] = IdtGate{static_cast<std::uint16_t>(handler),
-                              kKernelCodeSelector,
-                              0,
-                              kInterruptGatePresent,
-                              static_cast<std::uint16_t>(handler >> 16),
-                              static_cast<std::uint32_t>(handler >> 32),
-                              0};
+        idt[vector] = gate(trap_stub_table[vector]);
     }
+    traps_load();
+}
+
+void traps_load() {
     IdtPointer pointer{sizeof(idt) - 1, reinterpret_cast<std::uint64_t>(&idt[0])};
     asm volatile("lidt %0" : : "m"(pointer));
+}
+
+void traps_set_interrupt(std::uint8_t vector, void (*stub)()) {
+    idt[vector] = gate(reinterpret_cast<std::uint64_t>(stub));
 }
 
 }  // namespace kernel

@@ -15,25 +15,33 @@
 #                        holding EFI/BOOT/BOOTX64.EFI, served as a FAT drive
 #   aarch64              qemu-system-aarch64 -M virt -cpu cortex-a72 -kernel <elf>
 #
+# --smp N starts N CPUs (-smp N) and runs TCG with one host thread per CPU
+# (-accel tcg,thread=multi), so the guest's CPUs really run in parallel.
+#
 # --append passes a kernel command line: QEMU's -append for Multiboot and
 # AArch64, the fw_cfg file opt/framealloc/cmdline for UEFI (the UEFI boot
 # reads it there). --expect-line REGEX also requires a log line matching REGEX
-# (grep -E) for a pass, for tests that force a rare path.
+# (grep -E) for a pass, for tests that force a rare path. With
+# --expect-failure, --expect-line instead requires the kernel to have
+# reported the failure itself (status 35) with a line matching REGEX: the
+# run must be caught by the check it targets, not by a hang or a crash.
 #
 # usage: boot_test.sh [--boot KIND] [--append CMDLINE] [--expect-line REGEX]
-#                     [--expect-failure] <image> <memory> <serial log>
+#                     [--expect-failure] [--smp N] <image> <memory> <serial log>
 set -u
 
 append=""
 expect_failure=0
 boot=multiboot
 expect_line=""
+smp=""
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
         --append) append=$2; shift 2 ;;
         --boot) boot=$2; shift 2 ;;
         --expect-line) expect_line=$2; shift 2 ;;
         --expect-failure) expect_failure=1; shift ;;
+        --smp) smp=$2; shift 2 ;;
         *) echo "FAIL: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -93,10 +101,18 @@ case $boot in
         ;;
 esac
 
+accel=tcg
+cpus=()
+if [[ -n $smp ]]; then
+    accel=tcg,thread=multi
+    cpus=(-smp "$smp")
+fi
+
 rm -f "$log"
 start_ns=$(date +%s%N)
 timeout --kill-after=5 "$timeout_seconds" "$qemu" \
-    -accel tcg \
+    -accel "$accel" \
+    "${cpus[@]}" \
     -m "$memory" \
     -no-reboot \
     -nographic \
@@ -110,7 +126,7 @@ echo "---- serial log ($log) ----"
 cat "$log" 2>/dev/null || echo "(no serial log)"
 echo "---- end of serial log ----"
 elapsed_ms=$(((end_ns - start_ns) / 1000000))
-echo "QEMU exit status $status after ${elapsed_ms} ms ($boot, -m $memory${append:+, -append \"$append\"})"
+echo "QEMU exit status $status after ${elapsed_ms} ms ($boot, -m $memory${smp:+, -smp $smp}${append:+, -append \"$append\"})"
 
 verdict=""
 case $status in
@@ -131,6 +147,16 @@ if [[ $expect_failure == 1 ]]; then
     if [[ -z $verdict ]]; then
         echo "FAIL: the kernel passed, but this run expected it to fail" >&2
         exit 1
+    fi
+    if [[ -n $expect_line ]]; then
+        if [[ $status != 35 ]]; then
+            echo "FAIL: expected the kernel to report the failure (status 35), got: $verdict" >&2
+            exit 1
+        fi
+        if ! grep -a -q -E "$expect_line" "$log"; then
+            echo "FAIL: the kernel failed, but no line matches '$expect_line'" >&2
+            exit 1
+        fi
     fi
     echo "PASS: failure detected as expected: $verdict"
     exit 0
