@@ -62,6 +62,7 @@ struct BitmapTree {
     std::uint64_t whole = 0;    // per area: all 512 frames free
     std::uint64_t partial = 0;  // per area: some free, not all
     std::uint64_t free = 0;     // free frames; written under the lock, read without it
+    std::uint64_t owner = 0;    // 1 + the CPU allocating here, or 0; a hint (relaxed atomics)
 };
 
 /// Size and alignment of the caller's lock type, and how to build one in place.

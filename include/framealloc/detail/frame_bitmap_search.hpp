@@ -277,23 +277,46 @@ std::uint64_t FrameBitmap::allocate_fast(BitmapCursor& cursor, const Constraint&
         i = i < n ? i : 0;
         j = i < n && k < spans_[i].tree_count() ? k : 0;
     }
-    for (std::uint64_t step = 0; step < total; ++step) {
-        const BitmapSpan& sp = spans_[i];
-        if (load_relaxed(sp.tree(j).free) >= c.count && sp.tree_last(j) >= c.min &&
-            sp.tree_first(j) <= c.max) {
-            Lock& lock = lock_of<Lock>(sp, j);
-            lock.lock();
-            const std::uint64_t found = allocate_in_tree(sp, j, c, cursor);
-            lock.unlock();
-            if (found != kNoUnit) {
-                store_relaxed(cursor.span, i);
-                store_relaxed(cursor.tree, j);
-                return found;
+    // Two passes from the cursor: first only trees no other CPU has made its
+    // own (so CPUs do not pile into the first tree with room, one behind the
+    // other), then any tree. Ownership is a hint read and written without
+    // the lock; a stale one only changes where a run is placed.
+    const std::uint64_t me = std::uint64_t{cpu} + 1;
+    const std::uint64_t home_i = i;
+    const std::uint64_t home_j = j;
+    for (int pass = 0; pass < 2; ++pass) {
+        i = home_i;
+        j = home_j;
+        for (std::uint64_t step = 0; step < total; ++step) {
+            const BitmapSpan& sp = spans_[i];
+            BitmapTree& t = sp.tree(j);
+            const std::uint64_t owner = load_relaxed(t.owner);
+            if (load_relaxed(t.free) >= c.count && sp.tree_last(j) >= c.min &&
+                sp.tree_first(j) <= c.max && (pass == 1 || owner == 0 || owner == me)) {
+                Lock& lock = lock_of<Lock>(sp, j);
+                lock.lock();
+                const std::uint64_t found = allocate_in_tree(sp, j, c, cursor);
+                lock.unlock();
+                if (found != kNoUnit) {
+                    if (i != home_i || j != home_j) {
+                        // Moving on: the old tree is free for others to take.
+                        BitmapTree& old = spans_[home_i].tree(home_j);
+                        if (load_relaxed(old.owner) == me) {
+                            store_relaxed(old.owner, 0);
+                        }
+                        store_relaxed(cursor.span, i);
+                        store_relaxed(cursor.tree, j);
+                    }
+                    if (owner != me) {
+                        store_relaxed(t.owner, me);
+                    }
+                    return found;
+                }
             }
-        }
-        if (++j == sp.tree_count()) {
-            j = 0;
-            i = i + 1 < n ? i + 1 : 0;
+            if (++j == sp.tree_count()) {
+                j = 0;
+                i = i + 1 < n ? i + 1 : 0;
+            }
         }
     }
     return kNoUnit;
