@@ -405,18 +405,20 @@ class NodeSet {
     // Node `id` first, then the reachable others by (distance, id): an
     // insertion sort, N is small.
     void build_order(unsigned id) {
-        unsigned length = 0;
-        order_[id][length++] = static_cast<std::uint8_t>(id);
-        for (unsigned j = 0; j < count_; ++j) {
+        std::uint8_t* order = order_[id];
+        std::size_t length = 0;
+        order[length++] = static_cast<std::uint8_t>(id);
+        // `length < N` always holds (count_ <= N); saying so lets GCC see it.
+        for (unsigned j = 0; j < count_ && length < N; ++j) {
             if (j == id || distance_[id][j] == kUnreachableDistance) {
                 continue;
             }
-            unsigned at = length++;
-            while (at > 1 && distance_[id][order_[id][at - 1]] > distance_[id][j]) {
-                order_[id][at] = order_[id][at - 1];
+            std::size_t at = length++;
+            while (at > 1 && distance_[id][order[at - 1]] > distance_[id][j]) {
+                order[at] = order[at - 1];
                 --at;
             }
-            order_[id][at] = static_cast<std::uint8_t>(j);
+            order[at] = static_cast<std::uint8_t>(j);
         }
         order_length_[id] = static_cast<std::uint8_t>(length);
     }
