@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "framealloc/allocator.hpp"
 #include "framealloc/config.hpp"
@@ -216,18 +217,24 @@ class NodeSet {
         if (request.at) {
             return allocate_at(request, id, where.policy);
         }
-        auto frames = nodes_[id]->allocate(request);
-        if (frames || where.policy == NodePolicy::kOnly || !may_fall_back(frames.kind())) {
-            return frames;
+        return on_nodes(id, where.policy, [&](Allocator& node) { return node.allocate(request); });
+    }
+
+    /// `count` naturally aligned huge frames (Page2M or Page1G) honouring the
+    /// window of `constraints`, on the node `where` names, with the same
+    /// fallback as allocate(). Errors: those of allocate() and of
+    /// Allocator::allocate_huge().
+    template <PageSize P>
+    [[nodiscard]] Result<AllocatedFrames<P>> allocate_huge(std::uint64_t count = 1,
+                                                           AllocRequest constraints = {},
+                                                           NodeRequest where = {}) {
+        auto first = start_node(where);
+        if (!first) {
+            return first.error();
         }
-        const Error first_error = frames.error();
-        for (unsigned k = 1; k < order_length_[id]; ++k) {
-            auto next = nodes_[order_[id][k]]->allocate(request);
-            if (next || !may_fall_back(next.kind())) {
-                return next;
-            }
-        }
-        return first_error;
+        return on_nodes(first.value(), where.policy, [&](Allocator& node) {
+            return node.template allocate_huge<P>(count, constraints);
+        });
     }
 
     /// `num_frames` frames anywhere, on the node `where` names.
@@ -292,6 +299,25 @@ class NodeSet {
             return where.node.value();
         }
         return home_node(framealloc_cpu_id());
+    }
+
+    // Runs `attempt` on node `id`, then (kPreferred, and only while the
+    // nodes answer for want of memory) on the rest of its fallback order.
+    template <typename Attempt>
+    [[nodiscard]] auto on_nodes(unsigned id, NodePolicy policy, Attempt&& attempt) const
+        -> decltype(attempt(std::declval<Allocator&>())) {
+        auto frames = attempt(*nodes_[id]);
+        if (frames || policy == NodePolicy::kOnly || !may_fall_back(frames.kind())) {
+            return frames;
+        }
+        const Error first_error = frames.error();
+        for (unsigned k = 1; k < order_length_[id]; ++k) {
+            auto next = attempt(*nodes_[order_[id][k]]);
+            if (next || !may_fall_back(next.kind())) {
+                return next;
+            }
+        }
+        return first_error;
     }
 
     [[nodiscard]] static constexpr bool may_fall_back(ErrorKind kind) {

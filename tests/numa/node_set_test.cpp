@@ -144,6 +144,28 @@ TEST(NodeSet, PreferredFallsBackInDistanceOrderOnlyWhenExhausted) {
     EXPECT_TRUE(m.set.check().ok());
 }
 
+TEST(NodeSet, HugeFramesFallBackLikeSmallOnes) {
+    // 4 MiB nodes at 2 MiB-aligned bases: two 2 MiB frames each.
+    std::unique_ptr<FrameAllocator> a[2];
+    FrameAllocator* ptrs[2] = {};
+    for (unsigned i = 0; i < 2; ++i) {
+        a[i] = make_allocator({free_region(node_base(i), 4 * kMiB)});
+        ptrs[i] = a[i].get();
+    }
+    Set set;
+    ASSERT_TRUE(set.init(ptrs, {}, {}).ok());
+    auto two = set.allocate_huge<Page2M>(2, {}, NodeRequest::prefer(1));
+    ASSERT_TRUE(two) << two.error().message;
+    EXPECT_EQ(set.node_of(two.value()).value(), 1U);
+    auto spill = set.allocate_huge<Page2M>(1, {}, NodeRequest::prefer(1));
+    ASSERT_TRUE(spill);
+    EXPECT_EQ(set.node_of(spill.value()).value(), 0U);
+    EXPECT_EQ(spill->start_address().value() % (2 * kMiB), 0U);
+    EXPECT_FALSE(set.allocate_huge<Page2M>(1, {}, NodeRequest::only(1)));
+    EXPECT_EQ(set.allocate_huge<Page2M>(0, {}, NodeRequest::prefer(1)).kind(),
+              ErrorKind::kZeroFrames);
+}
+
 TEST(NodeSet, ErrorsThatAreNotExhaustionDoNotFallBack) {
     ThreeNodes m;
     EXPECT_EQ(m.set.allocate_frames(0, NodeRequest::prefer(0)).kind(), ErrorKind::kZeroFrames);
