@@ -2,9 +2,10 @@
 // ../shared/memmaps: each log is read with the text reader, and the regions
 // it gives are written back out in every binary format a parser takes (e820
 // with 20- and 24-byte entries, UEFI descriptors, a Multiboot 1 mmap buffer,
-// a whole Multiboot 2 information structure, a device tree blob), plus the
-// log itself for the text target. Each file starts the way its target reads
-// it (e820 and UEFI targets take a selector byte first).
+// a whole Multiboot 2 information structure, a device tree blob; for the
+// NUMA readers an SRAT and a device tree with numa-node-id splitting the map
+// into two nodes, and SLITs), plus the log itself for the text target. Each file starts the way its
+// target reads it (e820 and UEFI targets take a selector byte first).
 //   framealloc_fuzz_seeds MEMMAPS_DIR OUT_DIR
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "acpi_builder.hpp"
 #include "fdt_builder.hpp"
 #include "memmap_text.hpp"
 
@@ -166,6 +168,77 @@ std::vector<std::uint8_t> fdt(const std::vector<Range>& ranges) {
     return b.finish();
 }
 
+// The node of a range when a map is split in two at `boundary`.
+std::uint32_t node_of(const Range& r, std::uint64_t boundary) {
+    return r.start < boundary ? 0 : 1;
+}
+
+std::uint64_t middle(const std::vector<Range>& ranges) {
+    std::uint64_t top = 0;
+    for (const Range& r : ranges) {
+        if (r.free && r.start + r.size > top) {
+            top = r.start + r.size;
+        }
+    }
+    return (top / 2) & ~std::uint64_t{0xfff};
+}
+
+std::vector<std::uint8_t> srat(const std::vector<Range>& ranges) {
+    const std::uint64_t boundary = middle(ranges);
+    framealloc::memmap_text::SratBuilder b;
+    b.local_apic(0, 0);
+    b.local_apic(1, 1);
+    b.x2apic(0x100, 1);
+    for (const Range& r : ranges) {
+        if (r.free) {
+            b.memory(r.start, r.size, node_of(r, boundary));
+        }
+    }
+    b.memory(1ULL << 40, 1ULL << 30, 1, true, true);
+    return b.finish();
+}
+
+std::vector<std::uint8_t> fdt_numa(const std::vector<Range>& ranges) {
+    const std::uint64_t boundary = middle(ranges);
+    FdtBuilder b;
+    b.begin_node("");
+    b.property_u32("#address-cells", 2);
+    b.property_u32("#size-cells", 2);
+    b.begin_node("cpus");
+    b.property_u32("#address-cells", 1);
+    b.property_u32("#size-cells", 0);
+    for (std::uint32_t cpu = 0; cpu < 2; ++cpu) {
+        b.begin_node("cpu@" + std::to_string(cpu));
+        b.property_string("device_type", "cpu");
+        b.property_cells("reg", {cpu});
+        b.property_u32("numa-node-id", cpu);
+        b.end_node();
+    }
+    b.end_node();
+    for (std::uint32_t node = 0; node < 2; ++node) {
+        std::vector<std::uint32_t> reg;
+        for (const Range& r : ranges) {
+            if (r.free && node_of(r, boundary) == node) {
+                FdtBuilder::append_cells(reg, r.start, 2);
+                FdtBuilder::append_cells(reg, r.size, 2);
+            }
+        }
+        if (!reg.empty()) {
+            b.begin_node("memory@" + std::to_string(node));
+            b.property_string("device_type", "memory");
+            b.property_cells("reg", reg);
+            b.property_u32("numa-node-id", node);
+            b.end_node();
+        }
+    }
+    b.begin_node("distance-map");
+    b.property_string("compatible", "numa-distance-map-v1");
+    b.property_cells("distance-matrix", {0, 0, 10, 0, 1, 20, 1, 0, 20, 1, 1, 10});
+    b.end_node();
+    b.end_node();
+    return b.finish();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,8 +267,16 @@ int main(int argc, char** argv) {
         write(out / "multiboot1", name, multiboot1(ranges));
         write(out / "multiboot2", name, multiboot2(ranges));
         write(out / "fdt", name, fdt(ranges));
+        write(out / "srat", name, srat(ranges));
+        write(out / "fdt_numa", name, fdt_numa(ranges));
         ++written;
     }
+    // SLITs do not depend on a map: one, two and four localities.
+    write(out / "slit", "one", framealloc::memmap_text::build_slit(1, {10}));
+    write(out / "slit", "two", framealloc::memmap_text::build_slit(2, {10, 20, 20, 10}));
+    write(out / "slit", "four-ring",
+          framealloc::memmap_text::build_slit(
+              4, {10, 21, 31, 21, 21, 10, 21, 31, 31, 21, 10, 21, 21, 31, 21, 10}));
     std::printf("seed corpora from %d maps in %s\n", written, out.c_str());
     return written > 0 ? 0 : 1;
 }

@@ -63,4 +63,5 @@ check server-dma --map "$maps/e820-server-2.txt" --workload dma --ops 50000
 check vm-churn --map "$maps/e820-vm-qemu-1.txt" --workload churn --ops 50000
 check rpi4-mixed --map "$maps/dt-rpi4b.txt" --ops 50000
 check bochs-boot --map "$maps/multiboot-bochs-1.txt" --workload boot
+check two-node-numa --map two-node --workload numa --ops 50000
 exit $failed

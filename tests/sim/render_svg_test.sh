@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Renders framealloc-sim's SVG for three very different machines (the
-# built-in desktop, a small VM and a ~768 GiB server) with rsvg-convert and
+# Renders framealloc-sim's SVG for four very different machines (the
+# built-in desktop, a small VM, a ~768 GiB server and the built-in two-node
+# machine) with rsvg-convert and
 # checks each result is a real, non-trivial PNG of the expected width.
 # Usage: render_svg_test.sh path/to/framealloc-sim path/to/memmaps
 set -euo pipefail
@@ -29,3 +30,4 @@ render() {
 render default
 render vm --map "$maps/e820-vm-qemu-1.txt" --workload churn
 render server --map "$maps/e820-server-2.txt" --workload hugepages
+render two-node --map two-node --workload numa

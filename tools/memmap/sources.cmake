@@ -2,6 +2,7 @@
 # them as a library, and the nested libFuzzer build (tests/fuzz) compiles
 # them into its seed generator and text-reader target.
 set(framealloc_memmap_text_files
+  acpi_builder.cpp
   dt_lines.cpp
   fdt_builder.cpp
   firmware_lines.cpp

@@ -49,7 +49,8 @@ void print_run_help(std::ostream& out) {
            "options:\n"
            "  --map FILE        firmware memory map (e820 / UEFI / Multiboot / device-tree log,\n"
            "                    GRUB lsmmap, /proc/iomem dump, bare table); `this-machine`\n"
-           "                    reads this machine's own; default: a built-in 16 GiB x86 desktop\n"
+           "                    reads this machine's own; `two-node` is a built-in 2-node NUMA\n"
+           "                    server; default: a built-in 16 GiB x86 desktop\n"
            "  --columns LAYOUT  how a bare table's columns read: base-length, start-end or\n"
            "                    start-end-exclusive\n"
            "  --workload NAME   built-in workload (default: mixed)\n"
@@ -301,7 +302,8 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
         max_ops = o.ops.value_or(ops.size());
         source = std::make_unique<TraceSource>("trace " + o.trace_path, std::move(ops));
     } else {
-        const MachineSize size{usable, usable_frames(map, kDmaLimit >> 12)};
+        const MachineSize size{usable, usable_frames(map, kDmaLimit >> 12),
+                               map.node_ranges.empty() ? 1U : map.node_count};
         source = make_workload(o.workload, size, o.seed);
         if (!source) {
             err << "framealloc-sim: unknown workload '" << o.workload << "'; known:";

@@ -84,6 +84,17 @@ void write_json(const RunReport& r, std::uint64_t seed, std::ostream& out) {
     out << ",\n    \"cached_frames\": " << s.cached_frames
         << ",\n    \"fragmentation_permille\": " << s.fragmentation_permille()
         << ",\n    \"huge_2m_available\": " << r.huge_available << "\n  },\n";
+    // One entry per NUMA node (one for a map without NUMA layout).
+    out << "  \"nodes\": [";
+    for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+        const NodeReport& n = r.nodes[i];
+        out << (i == 0 ? "\n" : ",\n") << "    {\"node\": " << i
+            << ", \"total_frames\": " << n.stats.general.total_frames
+            << ", \"free_frames\": " << n.stats.general.free_frames
+            << ", \"largest_free_chunk\": " << n.stats.general.largest_free_chunk
+            << ", \"allocations\": " << n.allocs << ", \"fallbacks\": " << n.fallbacks << "}";
+    }
+    out << (r.nodes.empty() ? "],\n" : "\n  ],\n");
     out << "  \"check\": " << quoted(r.check_message) << ",\n";
     out << "  \"conserved\": " << (r.conserved ? "true" : "false") << ",\n";
     out << "  \"series\": [";

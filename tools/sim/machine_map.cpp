@@ -70,6 +70,20 @@ MachineMap builtin_map() {
     return map;
 }
 
+MachineMap builtin_two_node_map() {
+    MachineMap map = builtin_map();
+    map.description = "built-in 2-node x86 server (the 16 GiB desktop map split at 9 GiB)";
+    constexpr std::uint64_t kSplit = 9ULL << 30;
+    constexpr std::uint64_t kTop = 0x440000000ULL;  // the end of RAM above 4G
+    map.node_count = 2;
+    map.node_ranges = {{0, kSplit, 0, false, false}, {kSplit, kTop - kSplit, 1, false, false}};
+    map.distances = {10, 21, 21, 10};
+    for (unsigned cpu = 0; cpu < kMapCpus; ++cpu) {
+        map.cpu_nodes.push_back(static_cast<std::uint8_t>((cpu / 2) % 2));
+    }
+    return map;
+}
+
 bool map_files_supported() {
     return FRAMEALLOC_SIM_HAVE_MEMMAP != 0;
 }
@@ -80,6 +94,10 @@ bool load_map_file(const std::string& path, MachineMap& map, std::string& error)
 
 bool load_map(const std::string& spec, const std::string& columns, MachineMap& map,
               std::string& error) {
+    if (spec == kTwoNodeMap) {
+        map = builtin_two_node_map();
+        return true;
+    }
 #if FRAMEALLOC_SIM_HAVE_MEMMAP
     memmap_text::ParseOptions options;
     if (!columns.empty()) {

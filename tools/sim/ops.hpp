@@ -17,6 +17,9 @@ enum class OpKind : std::uint8_t {
     kMoveToHeap,  ///< the kernel heap is up: move bookkeeping to it (per-CPU caches on).
 };
 
+/// Op::node when the request names no node: the CPU's home node serves it.
+inline constexpr unsigned kHomeNode = ~0U;
+
 /// The id of an allocation nobody frees (kernel image, page tables kept forever).
 inline constexpr std::uint64_t kAnonymous = 0;
 
@@ -29,6 +32,10 @@ struct Op {
     std::uint64_t at = 0;        ///< Byte address for kAllocAt.
     std::uint64_t id = kAnonymous;
     unsigned cpu = 0;  ///< The CPU the operation runs on (selects a per-CPU cache).
+    /// The NUMA node asked for (kHomeNode: the CPU's home node), and whether
+    /// only that node may serve the request (else the nearest others may).
+    unsigned node = kHomeNode;
+    bool node_only = false;
     /// What kind of request this is, for the failure breakdown ("DMA rings
     /// (below 4 GiB)", ...); a static string, or nullptr for the verb's name.
     const char* category = nullptr;

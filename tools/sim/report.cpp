@@ -147,6 +147,26 @@ void print_summary(const RunReport& r, std::uint64_t seed, std::ostream& out) {
     std::snprintf(frag, sizeof frag, "%.1f%%", s.fragmentation_permille() / 10.0);
     row(out, "fragmentation", std::string(frag) + " (1 - largest chunk / free)");
     row(out, "2 MiB frames available", std::to_string(r.huge_available));
+    if (r.nodes.size() > 1) {
+        // Each NUMA node: its share of memory, and how many allocations it
+        // served for requests that asked for another node first.
+        std::uint64_t fallbacks = 0;
+        for (const NodeReport& n : r.nodes) {
+            fallbacks += n.fallbacks;
+        }
+        row(out, "NUMA nodes",
+            std::to_string(r.nodes.size()) + ", " + std::to_string(fallbacks) +
+                " allocations served off the node asked for");
+        for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+            const NodeReport& n = r.nodes[i];
+            row(out, "  node " + std::to_string(i),
+                "free " + human_bytes(n.stats.general.free_frames * 4096) + " of " +
+                    human_bytes(n.stats.general.total_frames * 4096) + ", largest free chunk " +
+                    human_bytes(n.stats.general.largest_free_chunk * 4096) + ", " +
+                    std::to_string(n.allocs) + " allocations (" + std::to_string(n.fallbacks) +
+                    " fallbacks)");
+        }
+    }
     const Percentiles p = percentiles(r.latency_ns);
     row(out, "latency per op (ns)",
         "p50 " + std::to_string(p.p50) + "  p90 " + std::to_string(p.p90) + "  p99 " +

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "framealloc/framealloc.hpp"
+#include "framealloc/node_set.hpp"
 #include "machine_map.hpp"
 #include "ops.hpp"
 #include "snapshot.hpp"
@@ -37,6 +38,14 @@ struct CategoryFailures {
     std::uint64_t largest_failed_frames = 0;  ///< The biggest failed request, in 4 KiB frames.
 };
 
+/// One NUMA node at the end of a run.
+struct NodeReport {
+    FrameStats stats;
+    std::uint64_t allocs = 0;       ///< Allocations this node served.
+    std::uint64_t fallbacks = 0;    ///< ... of which another node was asked for first.
+    std::uint64_t first_frame = 0;  ///< The lowest frame of the node's memory.
+};
+
 struct RunReport {
     std::string source;
     std::string map_description;
@@ -53,7 +62,9 @@ struct RunReport {
     std::uint64_t live_allocations = 0;
     std::vector<std::uint32_t> latency_ns;  ///< One per operation; never in JSON/SVG.
     std::vector<Sample> series;
-    FrameStats stats;
+    FrameStats stats;  ///< All nodes together.
+    /// Each NUMA node (one entry for a map without NUMA layout).
+    std::vector<NodeReport> nodes;
     Snapshot snapshot;
     std::uint64_t huge_available = 0;
     bool check_ok = false;
@@ -97,12 +108,19 @@ class Simulator {
         AllocatedFrames<Page2M> huge;
     };
 
+    using NodeSetType = NodeSet<kMaxNodes>;
+
     bool apply(const Op& op, RunReport& report);
     bool store(const Op& op, Held held);
     void finish(RunReport& report);
+    // Counts which node served a successful allocation of `op`.
+    template <typename Handle>
+    void count_node(const Op& op, const Handle& frames, RunReport& report) const;
 
     MachineMap map_;
-    std::unique_ptr<FrameAllocator> allocator_;
+    // One allocator per NUMA node, behind the node set every request goes through.
+    std::vector<std::unique_ptr<FrameAllocator>> allocators_;
+    NodeSetType nodes_;
     // Declared after the allocator so every handle is returned before it dies.
     std::unordered_map<std::uint64_t, Held> held_;
     std::uint64_t next_anonymous_ = 1ULL << 63;

@@ -34,6 +34,7 @@ constexpr double kRowHeight = kLabelBand + kStripHeight + kBelowBand + 6;
 constexpr double kHeaderHeight = 74;
 constexpr double kChartHeight = 240;
 constexpr int kStates = 5;
+constexpr const char* kNodeColour = "#c0392b";  // NUMA node marks (no state uses red)
 
 constexpr std::array<const char*, kStates> kColours = {
     "#cdebc5",  // free
@@ -383,6 +384,25 @@ void draw_labels(Svg& svg, const Strip& strip, const MachineMap& map, const Snap
     }
 }
 
+// NUMA nodes: a red bar where each node's memory starts, named "node N"
+// just under the strip (the hole labels' band).
+void draw_nodes(Svg& svg, const Strip& strip, const RunReport& r) {
+    if (r.nodes.size() < 2) {
+        return;
+    }
+    for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+        const double x = x_of_frame(strip.layout, r.nodes[i].first_frame);
+        if (x < 0) {
+            continue;
+        }
+        const int row = strip.row_of(x);
+        const double lx = strip.local_x(x, row);
+        svg.rect(lx, strip.strip_y(row) - 3, 2, kStripHeight + 6, kNodeColour);
+        svg.text(lx + 4, strip.strip_y(row) + kStripHeight + kBelowBand + 4, 10,
+                 "node " + std::to_string(i), "start", kNodeColour);
+    }
+}
+
 void draw_memory(Svg& svg, const RunReport& r, const MachineMap& map, const Layout& layout,
                  double top) {
     const Strip strip{layout, top};
@@ -403,6 +423,7 @@ void draw_memory(Svg& svg, const RunReport& r, const MachineMap& map, const Layo
         }
     }
     draw_labels(svg, strip, map, r.snapshot);
+    draw_nodes(svg, strip, r);
 }
 
 void draw_legend(Svg& svg, double y) {
@@ -513,6 +534,17 @@ void write_svg(const RunReport& r, const MachineMap& map, std::ostream& out) {
         human_bytes(s.general.largest_free_chunk * 4096).c_str(), s.fragmentation_permille() / 10.0,
         static_cast<unsigned long long>(r.huge_available));
     svg.text(kMargin, 62, 11.5, line, "start", "#222");
+    if (r.nodes.size() > 1) {
+        // Each NUMA node's free memory, right-aligned on the map line.
+        std::string nodes;
+        for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+            const PoolStats& g = r.nodes[i].stats.general;
+            nodes += std::string(i == 0 ? "" : "  |  ") + "node " + std::to_string(i) + ": free " +
+                     human_bytes(g.free_frames * 4096) + " of " +
+                     human_bytes(g.total_frames * 4096);
+        }
+        svg.text(kWidth - kMargin, 43, 11.5, nodes, "end", kNodeColour);
+    }
     draw_memory(svg, r, map, layout, memory_top);
     draw_legend(svg, legend_top);
     draw_chart(svg, r, chart_top);

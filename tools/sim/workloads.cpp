@@ -239,6 +239,25 @@ Op big_buffer(Prng& prng) {
     return op;
 }
 
+// NUMA: page cache on the CPU's own node (nearest other node when full),
+// buffers pinned to the home node, and a database that prefers the last
+// node and is big enough to spill over from it.
+Op node_local_cache(Prng& prng) {
+    return page_cache(prng);
+}
+
+Op pinned_buffer(Prng& prng) {
+    Op op = alloc(prng.between(16, 256));
+    op.node_only = true;
+    return op;
+}
+
+Op database_on(unsigned node, Prng& prng) {
+    Op op = alloc(pow2_between(prng, 6, 9));  // 256 KiB .. 2 MiB
+    op.node = node;
+    return op;
+}
+
 // The request categories the summary breaks failures down by; each name says
 // what constrains the request.
 constexpr const char* kPageCache = "page cache (1 frame, readahead up to 32)";
@@ -248,6 +267,9 @@ constexpr const char* kDmaDescriptors = "DMA descriptors (below 4 GiB, not cross
 constexpr const char* kDmaRings = "DMA rings (below 4 GiB, 64 KiB aligned)";
 constexpr const char* kBigBuffers = "big buffers (16-1024 frames)";
 constexpr const char* kPageTables = "page tables (1-4 frames)";
+constexpr const char* kNodeCache = "node-local page cache (1-32 frames, home node first)";
+constexpr const char* kPinned = "pinned buffers (16-256 frames, home node only)";
+constexpr const char* kDatabase = "database (64-512 frames, last node first)";
 
 const std::vector<WorkloadInfo> kWorkloads = {
     {"boot", "kernel image, page tables, early heap, firmware MMIO, DMA rings, then processes",
@@ -256,6 +278,10 @@ const std::vector<WorkloadInfo> kWorkloads = {
     {"hugepages", "2 MiB frames (allocate_huge<Page2M>) fighting 4 KiB noise", 100000},
     {"dma", "aligned buffers below 4 GiB that never cross 64 KiB (AllocRequest)", 100000},
     {"mixed", "boot, then page cache, huge pages, DMA and big buffers with random frees", 200000},
+    {"numa",
+     "node-local page cache, home-node-only buffers, and a database that spills off the "
+     "last node; frees from any CPU (try --map two-node)",
+     150000},
 };
 
 }  // namespace
@@ -309,6 +335,14 @@ std::unique_ptr<OpSource> make_workload(const std::string& name, MachineSize siz
         w->add(kDmaRings, 5, low / 1000 * 100, dma_ring);
         w->add(kBigBuffers, 10, share(200), big_buffer);
         w->add(kPageTables, 10, share(10), page_tables);
+        return w;
+    }
+    if (name == "numa") {
+        auto w = std::make_unique<MixWorkload>(name, seed, heap_up());
+        const unsigned last = size.nodes == 0 ? 0 : size.nodes - 1;
+        w->add(kNodeCache, 50, share(250), node_local_cache);
+        w->add(kPinned, 15, share(100), pinned_buffer);
+        w->add(kDatabase, 35, share(700), [last](Prng& prng) { return database_on(last, prng); });
         return w;
     }
     return nullptr;

@@ -26,6 +26,7 @@ struct WorkloadInfo {
 struct MachineSize {
     std::uint64_t usable_frames = 0;
     std::uint64_t usable_below_4g = 0;  ///< What 32-bit DMA can reach.
+    unsigned nodes = 1;                 ///< NUMA nodes (the numa workload aims at the last).
 };
 
 /// The workload called `name`, or nullptr for an unknown name.
