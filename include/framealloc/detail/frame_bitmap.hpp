@@ -298,8 +298,12 @@ class FrameBitmap {
     }
     [[nodiscard]] bool all_in_state(std::uint64_t s, std::uint64_t e, bool free) const;
     void set_state(std::uint64_t s, std::uint64_t e, bool free);
-    void set_area_state(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo, std::uint64_t hi,
-                        bool free);
+    // The same for [lo, hi] inside span `sp`.
+    [[nodiscard]] static bool span_in_state(const BitmapSpan& sp, std::uint64_t lo,
+                                            std::uint64_t hi, bool free);
+    static void span_set_state(const BitmapSpan& sp, std::uint64_t lo, std::uint64_t hi, bool free);
+    static void set_area_state(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo,
+                               std::uint64_t hi, bool free);
     static void refile(const BitmapSpan& sp, std::uint64_t r);
     // Collects the trees of [s, e] as (span, tree) pairs in lock order;
     // false when there are more than kMaxRangeTrees.
@@ -314,6 +318,9 @@ class FrameBitmap {
     [[nodiscard]] static std::uint64_t one_in_tree(const BitmapSpan& sp, std::uint64_t j);
     template <typename Sink>
     void walk(std::uint64_t lo, std::uint64_t hi, Sink& sink) const;
+    // walk()'s work inside one span.
+    template <typename Merger>
+    void walk_span(const BitmapSpan& sp, std::uint64_t lo, std::uint64_t hi, Merger& out) const;
     template <typename Merger>
     void walk_area(const BitmapSpan& sp, std::uint64_t r, std::uint64_t lo, std::uint64_t hi,
                    Merger& out) const;

@@ -134,8 +134,16 @@ inline bool FrameBitmap::all_in_state(std::uint64_t s, std::uint64_t e, bool fre
     for (std::uint64_t i = next_span(s); i != kNoUnit && spans_[i].first <= e;
          i = spans_[i].last < e ? next_span(spans_[i].last + 1) : kNoUnit) {
         const BitmapSpan& sp = spans_[i];
-        const std::uint64_t lo = s > sp.first ? s : sp.first;
-        const std::uint64_t hi = e < sp.last ? e : sp.last;
+        if (!span_in_state(sp, s > sp.first ? s : sp.first, e < sp.last ? e : sp.last, free)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+inline bool FrameBitmap::span_in_state(const BitmapSpan& sp, std::uint64_t lo, std::uint64_t hi,
+                                       bool free) {
+    {
         for (std::uint64_t a = lo / kAreaFrames; a <= hi / kAreaFrames; ++a) {
             const std::uint64_t r = a - sp.area0;
             const std::uint16_t af = sp.area_free[r];
@@ -250,8 +258,13 @@ inline void FrameBitmap::set_state(std::uint64_t s, std::uint64_t e, bool free) 
     for (std::uint64_t i = next_span(s); i != kNoUnit && spans_[i].first <= e;
          i = spans_[i].last < e ? next_span(spans_[i].last + 1) : kNoUnit) {
         const BitmapSpan& sp = spans_[i];
-        const std::uint64_t lo = s > sp.first ? s : sp.first;
-        const std::uint64_t hi = e < sp.last ? e : sp.last;
+        span_set_state(sp, s > sp.first ? s : sp.first, e < sp.last ? e : sp.last, free);
+    }
+}
+
+inline void FrameBitmap::span_set_state(const BitmapSpan& sp, std::uint64_t lo, std::uint64_t hi,
+                                        bool free) {
+    {
         for (std::uint64_t j = sp.tree_of(lo); j <= sp.tree_of(hi); ++j) {
             const std::uint64_t tlo = lo > sp.tree_first(j) ? lo : sp.tree_first(j);
             const std::uint64_t thi = hi < sp.tree_last(j) ? hi : sp.tree_last(j);
@@ -419,6 +432,21 @@ decltype(auto) FrameBitmap::with_trees_of(std::uint64_t s, std::uint64_t e, F&& 
 
 template <typename Lock>
 FrameBitmap::Release FrameBitmap::release(std::uint64_t s, std::uint64_t e) {
+    // Nearly every run lies in one tree of one span: one lock, one pass to
+    // check, one to clear.
+    if (const std::uint64_t i = next_span(s); i != kNoUnit) {
+        const BitmapSpan& sp = spans_[i];
+        if (sp.first <= s && e <= sp.last && sp.tree_of(s) == sp.tree_of(e)) {
+            Lock& lock = lock_of<Lock>(sp, sp.tree_of(s));
+            lock.lock();
+            const bool taken = span_in_state(sp, s, e, false);
+            if (taken) {
+                span_set_state(sp, s, e, true);
+            }
+            lock.unlock();
+            return taken ? Release::kDone : Release::kDoubleFree;
+        }
+    }
     return with_trees_of<Lock>(s, e, [&] {
         if (!spans_cover(s, e) || !none_free(s, e)) {
             return Release::kDoubleFree;

@@ -170,7 +170,15 @@ void FrameBitmap::walk(std::uint64_t lo, std::uint64_t hi, Sink& sink) const {
     WordMerger<Sink> out(sink);
     for (std::uint64_t i = next_span(lo); i != kNoUnit && spans_[i].first <= hi && !out.done();
          i = spans_[i].last < hi ? next_span(spans_[i].last + 1) : kNoUnit) {
-        const BitmapSpan& sp = spans_[i];
+        walk_span(spans_[i], lo, hi, out);
+    }
+    out.flush();
+}
+
+template <typename Merger>
+void FrameBitmap::walk_span(const BitmapSpan& sp, std::uint64_t lo, std::uint64_t hi,
+                            Merger& out) const {
+    {
         const std::uint64_t s = lo > sp.first ? lo : sp.first;
         const std::uint64_t e = hi < sp.last ? hi : sp.last;
         const std::uint64_t r_end = e / kAreaFrames - sp.area0;
@@ -194,7 +202,6 @@ void FrameBitmap::walk(std::uint64_t lo, std::uint64_t hi, Sink& sink) const {
             ++r;
         }
     }
-    out.flush();
 }
 
 inline std::uint64_t FrameBitmap::allocate_in_tree(const BitmapSpan& sp, std::uint64_t j,
@@ -205,7 +212,7 @@ inline std::uint64_t FrameBitmap::allocate_in_tree(const BitmapSpan& sp, std::ui
     if (c.count == 1 && c.unconstrained()) {
         const std::uint64_t frame = one_in_tree(sp, j);
         if (frame != kNoUnit) {
-            take(frame, frame);
+            span_set_state(sp, frame, frame, false);
         }
         return frame;
     }
@@ -236,21 +243,25 @@ inline std::uint64_t FrameBitmap::allocate_in_tree(const BitmapSpan& sp, std::ui
     std::uint64_t& hint = cursor.next_fit[size_class(c.count)];
     const std::uint64_t h = load_relaxed(hint);
     const std::uint64_t start = h > lo && h <= hi ? h : lo;
-    if (found == kNoUnit) {
+    // [lo, hi] lies in this span: walk it directly.
+    const auto walk_here = [&](std::uint64_t from, std::uint64_t to) {
         FitSink sink(c);
-        walk(start, hi, sink);
-        found = sink.found();
+        WordMerger<FitSink> out(sink);
+        walk_span(sp, from, to, out);
+        out.flush();
+        return sink.found();
+    };
+    if (found == kNoUnit) {
+        found = walk_here(start, hi);
     }
     if (found == kNoUnit && start > lo) {
-        FitSink sink(c);
         const std::uint64_t reach = start + (c.count - 1) - 1;  // runs crossing `start`
-        walk(lo, reach < hi ? reach : hi, sink);
-        found = sink.found();
+        found = walk_here(lo, reach < hi ? reach : hi);
     }
     if (found == kNoUnit) {
         return kNoUnit;
     }
-    take(found, found + c.count - 1);
+    span_set_state(sp, found, found + c.count - 1, false);
     store_relaxed(hint, found + c.count);
     return found;
 }
