@@ -35,6 +35,7 @@ using selftest::Random;
 constexpr unsigned kPerCpu = 96;       // allocations each CPU holds in part (a)
 constexpr unsigned kMaxExhaust = 512;  // allocations that may take a whole node
 constexpr unsigned kMaxFallback = 16;
+constexpr unsigned kNoSecond = ~0U;
 constexpr std::uint64_t kExhaustStep = 32768;  // frames per exhausting request, at most
 
 struct State {
@@ -44,8 +45,9 @@ struct State {
     unsigned exhaust_count = 0;
     AllocatedFrames<> fallback[kMaxFallback];
     unsigned fallback_count = 0;
-    unsigned victim = 0;   // the node part (b) exhausts
-    unsigned nearest = 0;  // where its requests must go next
+    unsigned victim = 0;                  // the node part (b) exhausts
+    unsigned nearest = 0;                 // where its requests must go next
+    unsigned second_nearest = kNoSecond;  // and after that (3 nodes or more)
     unsigned victim_cpu = 0;
     unsigned other_victim_cpu = kMaxCpus;  // a second CPU of the victim node, if any
     unsigned rescuer_cpu = 0;              // a CPU of another node, for part (c)
@@ -60,6 +62,7 @@ constinit std::atomic<std::uint64_t> fallbacks{0};
 constinit std::atomic<std::uint64_t> refusals{0};
 constinit std::atomic<std::uint64_t> cross_node_frees{0};
 constinit std::atomic<std::uint64_t> exhausting_allocations{0};
+constinit std::atomic<std::uint64_t> second_level_fallbacks{0};
 
 numa::NodeAllocators& nodes() {
     return numa::nodes();
@@ -174,42 +177,67 @@ void free_job(unsigned cpu, void*) {
     }
 }
 
-// (b) On a CPU of the victim node: take every free frame of it.
+// Takes every free frame of `node` with requests of the kinds `kinds` lists
+// (0: only(node), 1: prefer(node), 2: local()), in turn, into state->exhaust.
+// Up to the largest free run each, so the node empties in a few steps; none
+// may leave the node while it has room.
+void exhaust_node(unsigned node, unsigned kinds) {
+    unsigned step = 0;
+    for (;;) {
+        const framealloc::FrameStats st = nodes().stats().node[node];
+        if (st.general.free_frames == 0) {
+            break;
+        }
+        if (state->exhaust_count == kMaxExhaust) {
+            kpanic("numa: node %u still has %lu free frames after %u allocations", node,
+                   st.general.free_frames, kMaxExhaust);
+        }
+        const std::uint64_t frames = st.general.largest_free_chunk < kExhaustStep
+                                         ? st.general.largest_free_chunk
+                                         : kExhaustStep;
+        const unsigned kind = step % kinds;
+        const NodeRequest where = kind == 0   ? NodeRequest::only(node)
+                                  : kind == 1 ? NodeRequest::prefer(node)
+                                              : NodeRequest::local();
+        state->exhaust[state->exhaust_count++] =
+            allocate_on(frames, where, node, "exhausting request");
+        exhausting_allocations.fetch_add(1, std::memory_order_relaxed);
+        ++step;
+    }
+    expect_refused(1, NodeRequest::only(node), "only() on an exhausted node");
+}
+
+// (b) On a CPU of the victim node: take every free frame of it; then its
+// requests go to the nearest node. With a third node: take the nearest
+// node's frames too, and they go to the next one in distance order.
 void exhaust_job(unsigned cpu, void*) {
     if (cpu != state->victim_cpu) {
         return;
     }
     const unsigned victim = state->victim;
-    unsigned step = 0;
-    for (;;) {
-        const framealloc::FrameStats st = nodes().stats().node[victim];
-        if (st.general.free_frames == 0) {
-            break;
-        }
-        if (state->exhaust_count == kMaxExhaust) {
-            kpanic("numa: node %u still has %lu free frames after %u allocations", victim,
-                   st.general.free_frames, kMaxExhaust);
-        }
-        // Up to the largest free run, so the node empties in a few steps;
-        // none of these may leave the node while it has room.
-        const std::uint64_t frames = st.general.largest_free_chunk < kExhaustStep
-                                         ? st.general.largest_free_chunk
-                                         : kExhaustStep;
-        const NodeRequest where = step % 3 == 0   ? NodeRequest::only(victim)
-                                  : step % 3 == 1 ? NodeRequest::prefer(victim)
-                                                  : NodeRequest::local();
-        state->exhaust[state->exhaust_count++] =
-            allocate_on(frames, where, victim, "exhausting request");
-        exhausting_allocations.fetch_add(1, std::memory_order_relaxed);
-        ++step;
-    }
-    expect_refused(1, NodeRequest::only(victim), "only(victim)");
+    exhaust_node(victim, 3);
     expect_refused(1, NodeRequest::local(NodePolicy::kOnly), "local(kOnly)");
     state->fallback[state->fallback_count++] =
         allocate_on(1, NodeRequest::prefer(victim), state->nearest, "prefer(victim)");
     state->fallback[state->fallback_count++] =
         allocate_on(3, NodeRequest::local(), state->nearest, "local()");
     fallbacks.fetch_add(2, std::memory_order_relaxed);
+    if (state->second_nearest == kNoSecond) {
+        return;
+    }
+    const unsigned first_second = state->exhaust_count;
+    exhaust_node(state->nearest, 1);  // only(nearest): this CPU's home is elsewhere
+    AllocatedFrames<> further = allocate_on(2, NodeRequest::prefer(victim), state->second_nearest,
+                                            "prefer(victim), 2nd level");
+    fallbacks.fetch_add(1, std::memory_order_relaxed);
+    further = AllocatedFrames<>();
+    // The nearest node gets its frames back at once (the next step needs
+    // room there), freed here, on a CPU of another node.
+    for (unsigned i = first_second; i < state->exhaust_count; ++i) {
+        free_here(state->exhaust[i]);
+    }
+    state->exhaust_count = first_second;
+    second_level_fallbacks.fetch_add(1, std::memory_order_relaxed);
 }
 
 // (b) The victim node's other CPU falls back the same way; every other CPU
@@ -272,28 +300,31 @@ void home_again_job(unsigned cpu, void*) {
     local_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Everything else goes back, freed by the CPUs of other nodes than its own,
-// shared out among them.
-void free_share(AllocatedFrames<>* frames, unsigned count, unsigned owner_node, unsigned cpu) {
-    unsigned rank = 0;
-    unsigned helpers = 0;
-    for (unsigned other = 0; other < smp::cpu_count(); ++other) {
-        if (numa::layout().cpu_node[other] != owner_node) {
-            rank += other < cpu ? 1 : 0;
-            ++helpers;
+// Everything else goes back: the i-th handle is freed by the (i mod k)-th
+// of the k CPUs whose home is not the handle's node.
+void free_share(AllocatedFrames<>* frames, unsigned count, unsigned cpu) {
+    for (unsigned i = 0; i < count; ++i) {
+        if (frames[i].is_empty()) {
+            continue;
         }
-    }
-    if (home() == owner_node) {
-        return;
-    }
-    for (unsigned i = rank; i < count; i += helpers) {
-        free_here(frames[i]);
+        const unsigned owner = nodes().node_of(frames[i]).value();
+        unsigned rank = 0;
+        unsigned helpers = 0;
+        for (unsigned other = 0; other < smp::cpu_count(); ++other) {
+            if (numa::layout().cpu_node[other] != owner) {
+                rank += other < cpu ? 1 : 0;
+                ++helpers;
+            }
+        }
+        if (numa::layout().cpu_node[cpu] != owner && i % helpers == rank) {
+            free_here(frames[i]);
+        }
     }
 }
 
 void release_job(unsigned cpu, void*) {
-    free_share(state->exhaust, state->exhaust_count, state->victim, cpu);
-    free_share(state->fallback, state->fallback_count, state->nearest, cpu);
+    free_share(state->exhaust, state->exhaust_count, cpu);
+    free_share(state->fallback, state->fallback_count, cpu);
 }
 
 void choose_roles() {
@@ -314,6 +345,9 @@ void choose_roles() {
         kpanic("numa: fallback order of node %u does not start with itself", state->victim);
     }
     state->nearest = order[1];
+    if (order.size() >= 3) {
+        state->second_nearest = order[2];
+    }
     // ... and its first fallback is the nearest other node by the firmware's
     // table (ties: the lower id), worked out here independently.
     const unsigned n = layout.node_count;
@@ -383,11 +417,15 @@ void run() {
     smp::run_on_all_cpus(exhaust_job, nullptr);
     smp::run_on_all_cpus(after_exhaustion_job, nullptr);
     kprintf(
-        "framealloc-kernel: numa: part (b): node %u exhausted by %lu allocations without "
-        "fallback; then %lu requests fell back to node %u and %lu only() requests were "
-        "refused\n",
-        state->victim, exhausting_allocations.load(), fallbacks.load(), state->nearest,
-        refusals.load());
+        "framealloc-kernel: numa: part (b): %lu allocations took every free frame of the "
+        "exhausted nodes without fallback; then %lu requests fell back to node %u",
+        exhausting_allocations.load(), fallbacks.load() - second_level_fallbacks.load(),
+        state->nearest);
+    if (second_level_fallbacks.load() != 0) {
+        kprintf(" (%lu to node %u with node %u full too)", second_level_fallbacks.load(),
+                state->second_nearest, state->nearest);
+    }
+    kprintf(" and %lu only() requests were refused\n", refusals.load());
     smp::run_on_all_cpus(give_back_job, nullptr);
     smp::run_on_all_cpus(home_again_job, nullptr);
     smp::run_on_all_cpus(release_job, nullptr);
