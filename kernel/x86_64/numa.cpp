@@ -303,7 +303,7 @@ void init(BootRegions& regions) {
         init_node(node, regions);
         per_node[node] = &node_allocator[node];
     }
-    const unsigned n = the_layout.node_count;
+    const std::size_t n = the_layout.node_count;
     check(node_set.init(
               framealloc::Span<KernelFrameAllocator* const>(per_node, n),
               framealloc::Span<const std::uint8_t>(the_layout.distance, n * n),

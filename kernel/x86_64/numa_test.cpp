@@ -29,7 +29,6 @@ using framealloc::AllocatedFrames;
 using framealloc::ErrorKind;
 using framealloc::NodePolicy;
 using framealloc::NodeRequest;
-using selftest::pattern_word;
 using selftest::Random;
 
 constexpr unsigned kPerCpu = 96;       // allocations each CPU holds in part (a)
@@ -112,22 +111,16 @@ void expect_refused(std::uint64_t frames, NodeRequest where, const char* what) {
     refusals.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Eight words of every frame get an address- and seed-derived pattern.
+constexpr unsigned kPatternStride = 64;
+
 void write_pattern(const AllocatedFrames<>& frames, std::uint64_t seed) {
-    const std::uint64_t base = frames.start_address().value();
-    for (std::uint64_t i = 0; i < frames.size_in_frames(); ++i) {
-        *reinterpret_cast<volatile std::uint64_t*>(base + i * 4096) =
-            pattern_word(base + i * 4096, seed);
-    }
+    selftest::fill(frames.start_address().value(), frames.size_in_frames(), seed, kPatternStride);
 }
 
 void check_pattern(const AllocatedFrames<>& frames, std::uint64_t seed) {
-    const std::uint64_t base = frames.start_address().value();
-    for (std::uint64_t i = 0; i < frames.size_in_frames(); ++i) {
-        const std::uint64_t at = base + i * 4096;
-        if (*reinterpret_cast<volatile std::uint64_t*>(at) != pattern_word(at, seed)) {
-            kpanic("numa: cpu %u: frame 0x%lx lost its pattern", cpu_index(), at);
-        }
-    }
+    (void)selftest::verify(frames.start_address().value(), frames.size_in_frames(), seed,
+                           kPatternStride);
 }
 
 // Frees `frames` on the running CPU; counts it when they are another node's.
