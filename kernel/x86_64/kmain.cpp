@@ -12,6 +12,8 @@
 #include "irq_lock.hpp"
 #include "kernel_main.hpp"
 #include "multiboot.hpp"
+#include "numa.hpp"
+#include "numa_test.hpp"
 #include "runtime.hpp"
 #include "smp.hpp"
 #include "smp_test.hpp"
@@ -64,6 +66,10 @@ void claim_trampoline() {
 
 void run_smp_test() {
     smp_test::run(smp_options);
+}
+
+void run_numa_test() {
+    numa_test::run();
 }
 
 void print_boot_data(const BootInfo& info) {
@@ -142,10 +148,17 @@ extern "C" [[noreturn]] void kmain(std::uint32_t mb_magic, std::uint32_t mb_info
         reserve_range(regions, boot_info.boot_ranges[i].base, boot_info.boot_ranges[i].length,
                       boot_info.boot_ranges[i].what);
     }
+    // framealloc.numa: one allocator per node from the SRAT/SLIT, the kernel's
+    // own allocator cut down to the RAM below numa::kBootPoolEnd, and the NUMA
+    // test instead of the SMP one.
+    const bool numa_boot = command_line_has(boot_info.command_line, "framealloc.numa");
+    if (numa_boot) {
+        numa::init(regions);
+    }
     const auto image_start = reinterpret_cast<std::uintptr_t>(__kernel_start);
     BootExtras extras;
     extras.after_allocator_init = claim_trampoline;
-    extras.after_selftest = run_smp_test;
+    extras.after_selftest = numa_boot ? run_numa_test : run_smp_test;
     run_kernel(regions, image_start, reinterpret_cast<std::uintptr_t>(__kernel_end) - image_start,
                extras);
 }

@@ -18,6 +18,9 @@
 # --smp N starts N CPUs (-smp N) and runs TCG with one host thread per CPU
 # (-accel tcg,thread=multi), so the guest's CPUs really run in parallel.
 #
+# --qemu-arg ARG passes ARG to QEMU as it is (repeat it for several words),
+# e.g. the -object/-numa options of a NUMA machine.
+#
 # --append passes a kernel command line: QEMU's -append for Multiboot and
 # AArch64, the fw_cfg file opt/framealloc/cmdline for UEFI (the UEFI boot
 # reads it there). --expect-line REGEX also requires a log line matching REGEX
@@ -27,7 +30,8 @@
 # run must be caught by the check it targets, not by a hang or a crash.
 #
 # usage: boot_test.sh [--boot KIND] [--append CMDLINE] [--expect-line REGEX]
-#                     [--expect-failure] [--smp N] <image> <memory> <serial log>
+#                     [--expect-failure] [--smp N] [--qemu-arg ARG]...
+#                     <image> <memory> <serial log>
 set -u
 
 append=""
@@ -35,6 +39,7 @@ expect_failure=0
 boot=multiboot
 expect_line=""
 smp=""
+extra_args=()
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
         --append) append=$2; shift 2 ;;
@@ -42,6 +47,7 @@ while [[ $# -gt 0 && $1 == --* ]]; do
         --expect-line) expect_line=$2; shift 2 ;;
         --expect-failure) expect_failure=1; shift ;;
         --smp) smp=$2; shift 2 ;;
+        --qemu-arg) extra_args+=("$2"); shift 2 ;;
         *) echo "FAIL: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -118,7 +124,8 @@ timeout --kill-after=5 "$timeout_seconds" "$qemu" \
     -nographic \
     -monitor none \
     -serial "file:$log" \
-    "${machine[@]}" </dev/null
+    "${machine[@]}" \
+    "${extra_args[@]}" </dev/null
 status=$?
 end_ns=$(date +%s%N)
 
@@ -126,7 +133,7 @@ echo "---- serial log ($log) ----"
 cat "$log" 2>/dev/null || echo "(no serial log)"
 echo "---- end of serial log ----"
 elapsed_ms=$(((end_ns - start_ns) / 1000000))
-echo "QEMU exit status $status after ${elapsed_ms} ms ($boot, -m $memory${smp:+, -smp $smp}${append:+, -append \"$append\"})"
+echo "QEMU exit status $status after ${elapsed_ms} ms ($boot, -m $memory${smp:+, -smp $smp}${extra_args[*]:+, ${extra_args[*]}}${append:+, -append \"$append\"})"
 
 verdict=""
 case $status in
