@@ -1,13 +1,17 @@
 // BasicFrameAllocator: the physical frame allocator a kernel instantiates --
-// one per NUMA node if it likes, each a plain object. It wraps the generic
-// RangeEngine with physical types, a lock of the kernel's choosing, early
-// (built-in) and heap-backed node storage, and per-CPU caches.
+// one per NUMA node if it likes, each a plain object. It wraps the
+// FrameEngine (the general pool's bitmap, the reserved pool's nodes) with
+// physical types, locks of the kernel's choosing, early (built-in) and
+// heap-backed node storage, and per-CPU caches.
 //
-// Locking: `lock_` guards `engine_` and the storage switch. Per-CPU caches
-// have their own locks (of the same Lock type, so an interrupt-masking Lock
-// masks there too), always taken before `lock_`, never after. The heap
-// hooks are never called with `lock_` held, so a heap that allocates frames
-// from this same allocator while it grows cannot deadlock.
+// Locking, all with the one Lock type (so an interrupt-masking Lock masks
+// everywhere): per-CPU cache locks first, then `lock_` (the reserved pool,
+// the region lists, node storage, and every slow path), then the bitmap's
+// tree locks, one per 128 MiB, in the bitmap's fixed order. General-pool
+// runs that fit in one tree, their frees, and cache refills and drains take
+// only tree locks (docs/design.md). The heap hooks are never called with a
+// lock held, so a heap that allocates frames from this same allocator while
+// it grows cannot deadlock.
 #pragma once
 
 #include <atomic>
@@ -247,9 +251,8 @@ class BasicFrameAllocator final : public FrameOwner {
     [[nodiscard]] Result<AllocatedFrames<>> allocate(const AllocRequest& request)
         FRAMEALLOC_EXCLUDES(lock_) {
         // The per-CPU fast path first: a request of a cacheable shape is valid
-        // by construction, and a cache hit consumes no node (the cached frame
-        // kept its handle's), so neither validation nor the low-water check
-        // under the shared lock is needed. Only a refill can use nodes up.
+        // by construction and a general-pool handle holds no node, so a cache
+        // hit needs neither validation nor any lock but its cache's.
         if (const CacheKind kind = plain_cache_kind(request); kind != CacheKind::kNone) {
             if (heap_mode_.load(std::memory_order_acquire)) {
                 bool refilled = false;
