@@ -256,6 +256,46 @@ Status BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::init_locked(
 }
 
 template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+template <typename Attempt>
+Result<detail::Taken> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::allocate_from_pool(
+    Attempt&& attempt, bool& check_nodes, HeapUse heap_use) FRAMEALLOC_EXCLUDES(lock_) {
+    const auto once = [&]() FRAMEALLOC_NO_TSA -> Result<detail::Taken> {
+        LockGuard<Lock> guard(lock_);
+        if (!engine_.initialized()) {
+            return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+        }
+        auto taken = attempt();
+        check_nodes = nodes_low_locked();
+        return taken;
+    };
+    auto taken = once();
+    if (taken || !heap_mode()) {
+        return taken;
+    }
+    // Another thread's growth may be under way: wait for it, then grow
+    // again if its nodes are gone already. A few rounds, never forever.
+    for (int round = 0; round < 4 && heap_use == HeapUse::kMayGrow && !taken &&
+                        taken.kind() == ErrorKind::kCapacityExhausted;
+         ++round) {
+        grow_or_wait_for_growth();
+        taken = once();
+    }
+    if (!taken && (taken.kind() == ErrorKind::kOutOfMemory ||
+                   taken.kind() == ErrorKind::kNotEnoughContiguous ||
+                   taken.kind() == ErrorKind::kAddressInUse)) {
+        lock_all_caches();
+        for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
+            Cache& cache = heap_.caches[cpu];
+            drain_small(cache, cache.small_count.load(std::memory_order_relaxed));
+            drain_huge(cache, cache.huge_count.load(std::memory_order_relaxed));
+        }
+        taken = once();
+        unlock_all_caches();
+    }
+    return taken;
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
 Result<detail::Constraint> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::to_constraint(
     const AllocRequest& r) {
     return detail::to_constraint(r.num_frames, r.align_frames, r.boundary_frames,
@@ -340,6 +380,52 @@ Result<AllocatedFrames<>> BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::al
         return taken.error();
     }
     return make_handle(taken.value());
+}
+
+template <BasicLockable Lock, std::size_t EarlyCapacity, bool kEternal>
+template <typename F>
+Result<Optional<AllocatedFrames<>>>
+BasicFrameAllocator<Lock, EarlyCapacity, kEternal>::inspect_then_allocate_free_frames(F&& func)
+    FRAMEALLOC_EXCLUDES(lock_) {
+    drain_cpu_caches();
+    Result<detail::Taken> taken = make_error(ErrorKind::kInvalidArgument, "");
+    bool allocate_requested = false;
+    {
+        LockGuard<Lock> guard(lock_);
+        if (!engine_.initialized()) {
+            return make_error(ErrorKind::kNotInitialized, "init() has not been called");
+        }
+        const typename Engine::template TreesGuard<Lock> trees(engine_);
+        FramesIteratorRequest req;
+        FrameRange<> chunk;
+        engine_.for_each_free_run(Pool::kGeneral, [&](std::uint64_t s, std::uint64_t e) {
+            chunk = FrameRange<>(frame_of(s), frame_of(e));
+            req = func(chunk);
+            return req.kind == FramesIteratorRequest::Kind::kNext;
+        });
+        if (req.kind == FramesIteratorRequest::Kind::kAllocateAt) {
+            allocate_requested = true;
+            if (req.num_frames == 0) {
+                taken = make_error(ErrorKind::kZeroFrames, "AllocateAt with zero frames");
+            } else {
+                auto range = FrameRange<>::from_count(req.frame, req.num_frames);
+                if (!range || !chunk.contains_range(range.value())) {
+                    taken = make_error(ErrorKind::kOutOfRange,
+                                       "AllocateAt outside the chunk that was inspected");
+                } else {
+                    taken = engine_.allocate_at(range->start().number(), range->end().number(), 1,
+                                                detail::RangeEngine::kGeneralPool);
+                }
+            }
+        }
+    }
+    if (!allocate_requested) {
+        return Optional<AllocatedFrames<>>();
+    }
+    if (!taken) {
+        return taken.error();
+    }
+    return Optional<AllocatedFrames<>>(make_handle(taken.value()));
 }
 
 }  // namespace framealloc
