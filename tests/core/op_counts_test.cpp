@@ -17,7 +17,7 @@ namespace {
 
 // Three 128 MiB trees of general memory from 1 GiB.
 constexpr std::uint64_t kFirst = 0x40000;
-constexpr std::uint64_t kFrames = 3 * 32768;
+constexpr std::uint64_t kFrames = 3ULL * 32768;
 
 std::unique_ptr<FrameAllocator> make() {
     return make_allocator({frames(kFirst, kFirst + kFrames - 1)});
@@ -65,7 +65,7 @@ TEST(OpCounts, LargeRunsAllocateAtAndRunsAcrossTreesTakeThePoolLock) {
     // two trees: 16 frames exist only as a run across them.
     big = AllocatedFrames<>();
     at = AllocatedFrames<>();
-    const std::uint64_t boundary = kFirst + 2 * 32768;
+    const std::uint64_t boundary = kFirst + 2ULL * 32768;
     auto low = a->allocate_frames_at(Frame<>::from_number(kFirst).value().start_address(),
                                      boundary - 8 - kFirst);
     auto high = a->allocate_frames_at(Frame<>::from_number(boundary + 8).value().start_address(),

@@ -155,8 +155,9 @@ class MetadataArena {
         if (aligned > room || (room - aligned) / sizeof(T) < count) {
             return nullptr;
         }
-        next_ = reinterpret_cast<std::byte*>(aligned + count * sizeof(T));
-        return reinterpret_cast<T*>(aligned);
+        std::byte* start = next_ + (aligned - at);  // pointer arithmetic, no int-to-pointer
+        next_ = start + count * sizeof(T);
+        return reinterpret_cast<T*>(start);
     }
     [[nodiscard]] std::size_t left() const { return static_cast<std::size_t>(end_ - next_); }
 
@@ -178,7 +179,7 @@ class FrameBitmap {
         const std::uint64_t trees = (areas + kTreeAreas - 1) / kTreeAreas;
         // Four arrays, each aligned to a cache line.
         return static_cast<std::size_t>(areas * (kAreaWords * 8 + 4) + trees * tree_stride +
-                                        4 * 64);
+                                        std::uint64_t{4} * 64);
     }
     /// Metadata bytes for a table of `spans` entries.
     [[nodiscard]] static constexpr std::size_t table_bytes(std::uint64_t spans) {
