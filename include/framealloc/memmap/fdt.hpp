@@ -39,28 +39,9 @@ template <typename Sink>
 [[nodiscard]] constexpr Status fdt_emit_reg(const unsigned char* bytes, const FdtNode& node,
                                             std::uint32_t address_cells, std::uint32_t size_cells,
                                             MemoryRegionType type, Sink& sink) {
-    if (address_cells == 0 || size_cells == 0 || address_cells > kFdtMaxCells ||
-        size_cells > kFdtMaxCells) {
-        return make_error(ErrorKind::kBadRegion,
-                          "device tree #address-cells/#size-cells unusable for reg");
-    }
-    const std::size_t pair = std::size_t{4} * (address_cells + size_cells);
-    if (node.reg_length % pair != 0) {
-        return make_error(ErrorKind::kBadRegion,
-                          "device tree reg length is not a multiple of its cell counts");
-    }
-    for (std::size_t at = node.reg_offset; at < node.reg_offset + node.reg_length; at += pair) {
-        auto address = fdt_read_cells(bytes, at, address_cells);
-        if (!address.has_value()) {
-            return address.error();
-        }
-        auto size = fdt_read_cells(bytes, at + std::size_t{4} * address_cells, size_cells);
-        if (!size.has_value()) {
-            return size.error();
-        }
-        FRAMEALLOC_TRY(emit(sink, address.value(), size.value(), type));
-    }
-    return {};
+    return fdt_for_each_reg(
+        bytes, node.reg_offset, node.reg_length, address_cells, size_cells,
+        [&](std::uint64_t address, std::uint64_t size) { return emit(sink, address, size, type); });
 }
 
 /// The visitor of parse_fdt(): remembers depths 1 to 3 and emits a memory
@@ -100,9 +81,7 @@ struct FdtMemoryVisitor {
         } else if (prop.is(blob, "device_type")) {
             node.device_type_memory = prop.length == 7 && fdt_str_eq(bytes, prop.value, "memory");
         } else if (prop.is(blob, "status")) {
-            // Only "okay" / "ok" (or no status at all) mean the node is in use.
-            node.disabled = !(prop.length == 5 && fdt_str_eq(bytes, prop.value, "okay")) &&
-                            !(prop.length == 3 && fdt_str_eq(bytes, prop.value, "ok"));
+            node.disabled = fdt_status_disabled(bytes, prop.value, prop.length);
         }
         return {};
     }

@@ -92,8 +92,7 @@ struct FdtNumaVisitor {
                 node.cpu = true;
             }
         } else if (prop.is(blob, "status")) {
-            node.disabled = !(prop.length == 5 && fdt_str_eq(bytes, prop.value, "okay")) &&
-                            !(prop.length == 3 && fdt_str_eq(bytes, prop.value, "ok"));
+            node.disabled = fdt_status_disabled(bytes, prop.value, prop.length);
         }
         return {};
     }
@@ -120,38 +119,20 @@ struct FdtNumaVisitor {
     }
 
     [[nodiscard]] constexpr Status emit_memory(const FdtNumaNode& node, const FdtNumaNode& parent) {
-        const std::uint32_t ac = parent.address_cells;
-        const std::uint32_t sc = parent.size_cells;
-        if (ac == 0 || sc == 0 || ac > kFdtMaxCells || sc > kFdtMaxCells) {
-            return make_error(ErrorKind::kBadRegion,
-                              "device tree #address-cells/#size-cells unusable for reg");
-        }
-        const std::size_t pair = std::size_t{4} * (ac + sc);
-        if (node.reg_length % pair != 0) {
-            return make_error(ErrorKind::kBadRegion,
-                              "device tree reg length is not a multiple of its cell counts");
-        }
-        for (std::size_t at = node.reg_offset; at < node.reg_offset + node.reg_length; at += pair) {
-            auto base = fdt_read_cells(blob.bytes, at, ac);
-            if (!base) {
-                return base.error();
-            }
-            auto size = fdt_read_cells(blob.bytes, at + std::size_t{4} * ac, sc);
-            if (!size) {
-                return size.error();
-            }
-            if (size.value() == 0) {
-                continue;
-            }
-            if (size.value() - 1 > ~std::uint64_t{0} - base.value()) {
-                return make_error(ErrorKind::kOverflow,
-                                  "device tree memory range wraps past the top of the address "
-                                  "space");
-            }
-            FRAMEALLOC_TRY(static_cast<Status>(
-                memory(NumaMemoryRange{base.value(), size.value(), node.node_id, false, false})));
-        }
-        return {};
+        return fdt_for_each_reg(
+            blob.bytes, node.reg_offset, node.reg_length, parent.address_cells, parent.size_cells,
+            [&](std::uint64_t base, std::uint64_t size) -> Status {
+                if (size == 0) {
+                    return {};
+                }
+                if (size - 1 > ~std::uint64_t{0} - base) {
+                    return make_error(ErrorKind::kOverflow,
+                                      "device tree memory range wraps past the top of the "
+                                      "address space");
+                }
+                return static_cast<Status>(
+                    memory(NumaMemoryRange{base, size, node.node_id, false, false}));
+            });
     }
 
     [[nodiscard]] constexpr Status emit_cpu(const FdtNumaNode& node, const FdtNumaNode& parent) {

@@ -90,6 +90,46 @@ namespace detail {
     return value;
 }
 
+/// Calls f(address, size) -> Status on each pair of a `reg` property of
+/// `length` bytes at `offset`, read with the parent's cell counts. Errors:
+/// kBadRegion for cell counts reg cannot use or a length that is not a whole
+/// number of pairs; kOverflow for a value over 64 bits; any error f returns.
+template <typename F>
+[[nodiscard]] constexpr Status fdt_for_each_reg(const unsigned char* bytes, std::size_t offset,
+                                                std::size_t length, std::uint32_t address_cells,
+                                                std::uint32_t size_cells, F&& f) {
+    if (address_cells == 0 || size_cells == 0 || address_cells > kFdtMaxCells ||
+        size_cells > kFdtMaxCells) {
+        return make_error(ErrorKind::kBadRegion,
+                          "device tree #address-cells/#size-cells unusable for reg");
+    }
+    const std::size_t pair = std::size_t{4} * (address_cells + size_cells);
+    if (length % pair != 0) {
+        return make_error(ErrorKind::kBadRegion,
+                          "device tree reg length is not a multiple of its cell counts");
+    }
+    for (std::size_t at = offset; at < offset + length; at += pair) {
+        auto address = fdt_read_cells(bytes, at, address_cells);
+        if (!address) {
+            return address.error();
+        }
+        auto size = fdt_read_cells(bytes, at + std::size_t{4} * address_cells, size_cells);
+        if (!size) {
+            return size.error();
+        }
+        FRAMEALLOC_TRY(f(address.value(), size.value()));
+    }
+    return {};
+}
+
+/// A `status` property's verdict: only "okay" or "ok" (or no status at all)
+/// mean the node is in use.
+[[nodiscard]] constexpr bool fdt_status_disabled(const unsigned char* bytes, std::size_t value,
+                                                 std::size_t length) {
+    return !(length == 5 && fdt_str_eq(bytes, value, "okay")) &&
+           !(length == 3 && fdt_str_eq(bytes, value, "ok"));
+}
+
 }  // namespace detail
 
 /// A blob whose header has been checked: every offset and size below lies
